@@ -1,0 +1,123 @@
+import postgres from 'postgres';
+
+/**
+ * The database handle the whole service shares.
+ *
+ * Two postgres.js pools, because postgres.js pipelines queries on a connection:
+ * on 2 cores a small pool is 2–3× faster for point queries than the default 10
+ * (shared/docs/performance-notes.md), but one long transaction then blocks what
+ * is queued behind it. So point queries use `sql` and long work (merges, streams,
+ * batched deletes) uses `long`. See docs/adr/0004-two-pools.md.
+ */
+export interface Db {
+  sql: postgres.Sql;
+  long: postgres.Sql;
+  /** pgtyped's connection interface over the hot pool. */
+  conn: Queryable;
+  /** Runs `fn` in one transaction on `pool`, retrying it on serialization failures and deadlocks. */
+  tx<T>(fn: (conn: TxQueryable) => Promise<T>, options?: TxOptions): Promise<T>;
+  stats(): PoolStats;
+  end(timeoutSeconds?: number): Promise<void>;
+}
+
+/** The shape @pgtyped/runtime's PreparedQuery.run() expects. */
+export interface Queryable {
+  query(query: string, bindings: unknown[]): Promise<{ rows: any[] }>;
+}
+
+export interface TxQueryable extends Queryable {
+  sql: postgres.TransactionSql;
+}
+
+export interface TxOptions {
+  pool?: 'hot' | 'long';
+  isolation?: 'read committed' | 'repeatable read' | 'serializable';
+  /** Attempts in all, including the first (default 5). */
+  attempts?: number;
+}
+
+export interface PoolStats {
+  inFlight: { hot: number; long: number };
+  max: { hot: number; long: number };
+}
+
+export interface DbOptions {
+  url: string;
+  poolMax: number;
+  longPoolMax: number;
+  statementTimeoutMs: number;
+  applicationName?: string;
+}
+
+const RETRYABLE = new Set(['40001', '40P01']);
+
+export class TransactionRetryExhausted extends Error {
+  constructor(override readonly cause: unknown) {
+    super('transaction kept failing with serialization failures or deadlocks');
+  }
+}
+
+export function createDb(options: DbOptions): Db {
+  const common = {
+    prepare: true,
+    // Protocol-level notices (e.g. "relation already exists, skipping") are not errors.
+    onnotice: () => undefined,
+    connect_timeout: 10,
+    idle_timeout: 60,
+    connection: {
+      application_name: options.applicationName ?? 'sandbar',
+      statement_timeout: options.statementTimeoutMs,
+      // A client that vanished mid-transaction must not hold locks for ever.
+      idle_in_transaction_session_timeout: 60_000,
+    },
+  } satisfies postgres.Options<Record<string, postgres.PostgresType>>;
+  const sql = postgres(options.url, { ...common, max: options.poolMax });
+  const long = postgres(options.url, {
+    ...common,
+    max: options.longPoolMax,
+    connection: { ...common.connection, application_name: `${common.connection.application_name}-long` },
+  });
+
+  const inFlight = { hot: 0, long: 0 };
+  const counted = async <T>(which: 'hot' | 'long', p: () => Promise<T>): Promise<T> => {
+    inFlight[which] += 1;
+    try {
+      return await p();
+    } finally {
+      inFlight[which] -= 1;
+    }
+  };
+
+  const adapter = (s: postgres.Sql | postgres.TransactionSql, which: 'hot' | 'long'): Queryable => ({
+    query: (query, bindings) =>
+      counted(which, async () => ({ rows: await s.unsafe(query, bindings as any[], { prepare: true }) })),
+  });
+
+  return {
+    sql,
+    long,
+    conn: adapter(sql, 'hot'),
+    async tx(fn, txOptions = {}) {
+      const which = txOptions.pool ?? 'hot';
+      const pool = which === 'long' ? long : sql;
+      const attempts = txOptions.attempts ?? 5;
+      const begin = txOptions.isolation ? `isolation level ${txOptions.isolation}` : '';
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return (await counted(which, () =>
+            pool.begin(begin, (t) => fn(Object.assign(adapter(t, which), { sql: t }))),
+          )) as Awaited<ReturnType<typeof fn>>;
+        } catch (error) {
+          if (!RETRYABLE.has((error as { code?: string }).code ?? '')) throw error;
+          if (attempt >= attempts) throw new TransactionRetryExhausted(error);
+          // Full jitter, so retrying transactions do not collide again in lockstep.
+          await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** attempt));
+        }
+      }
+    },
+    stats: () => ({ inFlight: { ...inFlight }, max: { hot: options.poolMax, long: options.longPoolMax } }),
+    async end(timeoutSeconds = 5) {
+      await Promise.all([sql.end({ timeout: timeoutSeconds }), long.end({ timeout: timeoutSeconds })]);
+    },
+  };
+}

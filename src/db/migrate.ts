@@ -1,0 +1,60 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { migrate as gmMigrate, watch as gmWatch, Logger, type Settings } from 'graphile-migrate';
+
+export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+/**
+ * Settings for running migrations from the service. `.gmrc` holds the
+ * developer settings (shadow database, commit workflow); the service only ever
+ * applies committed migrations, with none of the developer actions.
+ */
+function settings(connectionString: string, rootConnectionString: string): Settings {
+  return {
+    connectionString,
+    rootConnectionString,
+    migrationsFolder,
+    logger: quietLogger,
+  };
+}
+
+// graphile-migrate narrates every step; the service reports only its errors.
+const quietLogger = new Logger(() => (level, message) => {
+  if (level === 'error') console.error(message);
+});
+
+/** Applies pending committed migrations. */
+export async function migrate(connectionString: string, rootConnectionString: string): Promise<void> {
+  await gmMigrate(settings(connectionString, rootConnectionString));
+}
+
+/** Applies committed migrations and then the current (uncommitted) one: for development and tests. */
+export async function migrateWithCurrent(connectionString: string, rootConnectionString: string): Promise<void> {
+  await gmMigrate(settings(connectionString, rootConnectionString));
+  await gmWatch(settings(connectionString, rootConnectionString), true);
+}
+
+/** The newest committed migration file, e.g. "000003.sql", or undefined when there is none. */
+export async function latestCommittedMigration(): Promise<string | undefined> {
+  const files = (await readdir(path.join(migrationsFolder, 'committed')).catch(() => [] as string[]))
+    .filter((f) => /^\d{6}(-[\w-]+)?\.sql$/.test(f))
+    .sort();
+  return files.at(-1);
+}
+
+/** Creates `database` on the server if it does not exist yet. */
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+  try {
+    const [row] = await admin`select 1 as found from pg_database where datname = ${database}`;
+    if (!row) {
+      await admin`create database ${admin(database)}`.catch((e: { code?: string }) => {
+        if (e.code !== '42P04') throw e; // created concurrently
+      });
+    }
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}

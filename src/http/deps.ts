@@ -1,0 +1,13 @@
+import type Router from '@koa/router';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.ts';
+import type { Db } from '../db/db.ts';
+
+/** What every route module receives. */
+export interface Deps {
+  config: Config;
+  db: Db;
+  log: Logger;
+}
+
+export type AppRouter = Router;

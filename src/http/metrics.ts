@@ -1,0 +1,55 @@
+import client from 'prom-client';
+import type { Db } from '../db/db.ts';
+
+/** Prometheus metrics for one app instance (its own registry, so tests can run several apps in a process). */
+export interface Metrics {
+  registry: client.Registry;
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
+}
+
+export function createMetrics(db: Db): Metrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'sandbar_' });
+  const requests = new client.Counter({
+    name: 'sandbar_http_requests_total',
+    help: 'HTTP requests by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new client.Histogram({
+    name: 'sandbar_http_request_duration_seconds',
+    help: 'HTTP request latency by method and route pattern.',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  new client.Gauge({
+    name: 'sandbar_db_pool_in_use',
+    help: 'Queries and transactions in flight per pool (postgres.js pipelines, so this may exceed the pool size).',
+    labelNames: ['pool'] as const,
+    registers: [registry],
+    collect() {
+      const s = db.stats();
+      this.set({ pool: 'hot' }, s.inFlight.hot);
+      this.set({ pool: 'long' }, s.inFlight.long);
+    },
+  });
+  new client.Gauge({
+    name: 'sandbar_db_pool_max',
+    help: 'Configured connections per pool.',
+    labelNames: ['pool'] as const,
+    registers: [registry],
+    collect() {
+      const s = db.stats();
+      this.set({ pool: 'hot' }, s.max.hot);
+      this.set({ pool: 'long' }, s.max.long);
+    },
+  });
+  return {
+    registry,
+    observeRequest(method, route, status, seconds) {
+      requests.inc({ method, route, status: String(status) });
+      duration.observe({ method, route }, seconds);
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { Context } from 'koa';
+import type { z } from 'zod';
+import { HttpError } from './errors.ts';
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}
+
+/** Validates the JSON body; a body of the wrong shape is unprocessable (422). */
+export function parseBody<S extends z.ZodType>(ctx: Context, schema: S): z.infer<S> {
+  const result = schema.safeParse(ctx.request.body ?? {});
+  if (!result.success) throw new HttpError(422, 'invalid', describe(result.error));
+  return result.data;
+}
+
+/** Validates the query string; unknown or malformed parameters are a bad request (400). */
+export function parseQuery<S extends z.ZodType>(ctx: Context, schema: S): z.infer<S> {
+  const result = schema.safeParse(ctx.query);
+  if (!result.success) throw new HttpError(400, 'bad_request', describe(result.error));
+  return result.data;
+}
+
+/** Validates a path parameter (e.g. a uuid); a malformed id can name nothing, so it is not found. */
+export function parseParam<S extends z.ZodType>(value: string | undefined, schema: S, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new HttpError(404, 'not_found', `No such ${what}.`);
+  return result.data;
+}
