@@ -118,7 +118,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     process.exitCode = await command.run(args, config);
   } catch (error) {
-    console.error(`sandbar ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`${command.usage.split(' [')[0]!.split(' <')[0]}: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
   }
 }

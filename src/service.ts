@@ -4,7 +4,9 @@ import type { Config } from './config/config.ts';
 import { createDb, type Db } from './db/db.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
 import { provideDatabaseServer, type DatabaseServer } from './db/provider.ts';
-import { createApp } from './http/app.ts';
+import { createApp, type App } from './http/app.ts';
+import { Auth } from './identity/auth.ts';
+import { loadSigningKey } from './identity/keys.ts';
 import { listen, type HttpServer } from './http/server.ts';
 
 export const DATABASE_NAME = 'sandbar';
@@ -42,6 +44,8 @@ export async function openDatabase(
 export interface Service {
   url: string;
   db: Db;
+  auth: Auth;
+  app: App;
   http: HttpServer;
   stop(): Promise<void>;
 }
@@ -54,16 +58,28 @@ export async function startService(config: Config, log: Logger, database: Databa
     longPoolMax: config.SANDBAR_DB_LONG_POOL_MAX,
     statementTimeoutMs: config.SANDBAR_STATEMENT_TIMEOUT_MS,
   });
-  const app = createApp({ config, db, log });
-  const http = await listen(app.koa, config.HOST, config.PORT);
+  let http: HttpServer;
+  let auth: Auth;
+  let app: App;
+  try {
+    auth = new Auth(await loadSigningKey(config), config, db, log);
+    app = createApp({ config, db, log, auth });
+    http = await listen(app.koa, config.HOST, config.PORT);
+  } catch (error) {
+    await db.end(1);
+    throw error;
+  }
   let stopping: Promise<void> | undefined;
   return {
     url: http.url,
     db,
+    auth,
+    app,
     http,
     stop() {
       stopping ??= (async () => {
         await http.close(config.SANDBAR_SHUTDOWN_TIMEOUT_MS);
+        await auth.close();
         await db.end(5);
         await database.server.stop();
       })();

@@ -22,7 +22,7 @@ export interface Db {
 
 /** The shape @pgtyped/runtime's PreparedQuery.run() expects. */
 export interface Queryable {
-  query(query: string, bindings: unknown[]): Promise<{ rows: any[] }>;
+  query(query: string, bindings: unknown[]): Promise<{ rows: any[]; rowCount: number }>;
 }
 
 export interface TxQueryable extends Queryable {
@@ -90,7 +90,10 @@ export function createDb(options: DbOptions): Db {
 
   const adapter = (s: postgres.Sql | postgres.TransactionSql, which: 'hot' | 'long'): Queryable => ({
     query: (query, bindings) =>
-      counted(which, async () => ({ rows: await s.unsafe(query, bindings as any[], { prepare: true }) })),
+      counted(which, async () => {
+        const rows = await s.unsafe(query, bindings as any[], { prepare: true });
+        return { rows, rowCount: rows.count ?? rows.length };
+      }),
   });
 
   return {

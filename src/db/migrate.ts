@@ -3,6 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { migrate as gmMigrate, watch as gmWatch, Logger, type Settings } from 'graphile-migrate';
+// graphile-migrate keeps its pg pools open 200 ms after use, and exits the
+// process if one of their idle connections then errors (say, the embedded
+// cluster stops). We close them as soon as a migration is done.
+import { clearAllPools } from 'graphile-migrate/dist/pgReal.js';
 
 export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
 
@@ -27,13 +31,21 @@ const quietLogger = new Logger(() => (level, message) => {
 
 /** Applies pending committed migrations. */
 export async function migrate(connectionString: string, rootConnectionString: string): Promise<void> {
-  await gmMigrate(settings(connectionString, rootConnectionString));
+  try {
+    await gmMigrate(settings(connectionString, rootConnectionString));
+  } finally {
+    clearAllPools();
+  }
 }
 
 /** Applies committed migrations and then the current (uncommitted) one: for development and tests. */
 export async function migrateWithCurrent(connectionString: string, rootConnectionString: string): Promise<void> {
-  await gmMigrate(settings(connectionString, rootConnectionString));
-  await gmWatch(settings(connectionString, rootConnectionString), true);
+  try {
+    await gmMigrate(settings(connectionString, rootConnectionString));
+    await gmWatch(settings(connectionString, rootConnectionString), true);
+  } finally {
+    clearAllPools();
+  }
 }
 
 /** The newest committed migration file, e.g. "000003.sql", or undefined when there is none. */

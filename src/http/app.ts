@@ -12,6 +12,7 @@ const requestIdPattern = /^[\w.:-]{1,128}$/;
 
 export interface App {
   koa: Koa;
+  router: Router;
   metrics: Metrics;
 }
 
@@ -70,5 +71,5 @@ export function createApp(deps: Deps): App {
 
   koa.use(router.routes());
   koa.use(router.allowedMethods());
-  return { koa, metrics };
+  return { koa, router, metrics };
 }

@@ -1,0 +1,4 @@
+import type Router from '@koa/router';
+import type { Deps } from '../http/deps.ts';
+
+export function collectionsRoutes(_router: Router, _deps: Deps): void {}
