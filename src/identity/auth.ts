@@ -126,7 +126,9 @@ export class Auth {
   }
 
   private async assertNotRevoked(p: Extract<Principal, { kind: 'user' }>): Promise<void> {
-    const cached = this.revocation.get(p.jti);
+    // Keyed by subject and jti: a token naming someone else's jti must not ride on its cached status.
+    const cacheKey = `${p.userId}:${p.jti}`;
+    const cached = this.revocation.get(cacheKey);
     let ok: boolean;
     if (cached && Date.now() - cached.checkedAtMs < REVOCATION_TTL_MS) {
       ok = cached.ok;
@@ -134,15 +136,15 @@ export class Auth {
       const [row] = await accessTokenStatus.run({ jti: p.jti }, this.db.conn);
       ok = !!row && row.user_id === p.userId && row.revoked_at === null && (row.expires_at === null || row.expires_at > new Date());
       if (this.revocation.size >= VERIFIED_CACHE_MAX) this.revocation.delete(this.revocation.keys().next().value!);
-      this.revocation.set(p.jti, { ok, checkedAtMs: Date.now() });
+      this.revocation.set(cacheKey, { ok, checkedAtMs: Date.now() });
     }
     if (!ok) throw unauthorized('The token has been revoked.');
     this.used.add(p.jti);
   }
 
-  /** Forget what this replica knows about a token, e.g. right after revoking it. */
-  forgetToken(jti: string): void {
-    this.revocation.set(jti, { ok: false, checkedAtMs: Date.now() });
+  /** Marks a token revoked in this replica at once (others notice within REVOCATION_TTL_MS). */
+  forgetToken(userId: string, jti: string): void {
+    this.revocation.set(`${userId}:${jti}`, { ok: false, checkedAtMs: Date.now() });
   }
 
   // ---- authorizing ---------------------------------------------------------

@@ -56,7 +56,7 @@ export function identityRoutes(router: Router, { db, auth }: Deps): void {
     const jti = parseParam(ctx.params.jti, uuidParam, 'token');
     const [row] = await revokeAccessToken.run({ jti, userId: user.userId }, db.conn);
     if (!row) throw notFound('No such token.');
-    auth.forgetToken(jti);
+    auth.forgetToken(user.userId, jti);
     ctx.status = 204;
   });
 

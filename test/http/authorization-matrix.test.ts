@@ -1,0 +1,118 @@
+/**
+ * The authorization matrix: every route the router serves × every kind of
+ * caller, asserting the exact status. Rules are keyed by the router's own
+ * route table, so a new route without a rule here fails this test.
+ */
+import { randomUUID } from 'node:crypto';
+import test from 'ava';
+import { callers, createFixture, createUsers, expectedStatus, type Access, type Caller, type Fixture } from '../helpers/matrix.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+interface Rule {
+  access: Access;
+  /** The status of a successful call. */
+  success: number;
+  /** Builds the concrete request (creating whatever it addresses) for a fresh fixture. */
+  request(s: TestServer, f: Fixture, caller: Caller): Promise<{ path: string; json?: unknown }> | { path: string; json?: unknown };
+}
+
+const p = (f: Fixture) => `/api/projects/${f.projectId}`;
+
+const rules: Record<string, Rule> = {
+  'GET /healthz': { access: 'public', success: 200, request: () => ({ path: '/healthz' }) },
+  'GET /readyz': { access: 'public', success: 200, request: () => ({ path: '/readyz' }) },
+  'GET /metrics': { access: 'public', success: 200, request: () => ({ path: '/metrics' }) },
+
+  'POST /api/tokens': { access: 'user', success: 201, request: () => ({ path: '/api/tokens', json: {} }) },
+  'GET /api/tokens': { access: 'user', success: 200, request: () => ({ path: '/api/tokens' }) },
+  'DELETE /api/tokens/:jti': {
+    access: 'user',
+    success: 204,
+    async request(s, f, caller) {
+      // The caller's own token (another user's jti is a 404 for them, tested in auth-tokens).
+      const user = f.users[caller as keyof Fixture['users']] ?? f.users.owner;
+      const res = await s.request('/api/tokens', { method: 'POST', token: user.token, json: {} });
+      const { jti } = (await res.json()) as { jti: string };
+      return { path: `/api/tokens/${jti}` };
+    },
+  },
+  'POST /api/projects': { access: 'user', success: 201, request: () => ({ path: '/api/projects', json: { name: 'm' } }) },
+  'GET /api/projects': { access: 'user', success: 200, request: () => ({ path: '/api/projects' }) },
+  'GET /api/projects/:id': { access: 'read', success: 200, request: (_s, f) => ({ path: p(f) }) },
+  'DELETE /api/projects/:id': { access: 'own', success: 204, request: (_s, f) => ({ path: p(f) }) },
+  'GET /api/projects/:id/members': { access: 'read', success: 200, request: (_s, f) => ({ path: `${p(f)}/members` }) },
+  'POST /api/projects/:id/members': {
+    access: 'manage',
+    success: 201,
+    request: (_s, f) => ({ path: `${p(f)}/members`, json: { email: f.users.nonMember.email, role: 'viewer' } }),
+  },
+  'DELETE /api/projects/:id/members/:user_id': {
+    access: 'manage',
+    success: 204,
+    request: (_s, f) => ({ path: `${p(f)}/members/${f.users.viewer.id}` }),
+  },
+  'POST /api/projects/:id/sandboxes': {
+    access: 'manage',
+    success: 201,
+    request: (_s, f) => ({ path: `${p(f)}/sandboxes`, json: { name: 'sb' } }),
+  },
+  'POST /api/projects/:id/runs': { access: 'write', success: 201, request: (_s, f) => ({ path: `${p(f)}/runs`, json: {} }) },
+};
+
+/** Routes whose rules other suites own (e.g. run tokens on user-only routes behave differently). */
+function expected(rule: Rule, key: string, caller: Caller): number {
+  // GET /api/projects lists what a run token reaches too.
+  if (key === 'GET /api/projects' && (caller === 'runThis' || caller === 'runOther')) return 200;
+  return expectedStatus(rule.access, caller, rule.success);
+}
+
+let s: TestServer;
+let users: Fixture['users'];
+test.before(async () => {
+  s = await startTestServer();
+  users = await createUsers(s);
+});
+test.after.always(() => s?.stop());
+
+function servedRoutes(): string[] {
+  const keys = new Set<string>();
+  for (const layer of s.service.app.router.stack) {
+    for (const method of layer.methods) {
+      if (method === 'HEAD') continue;
+      keys.add(`${method} ${layer.path}`);
+    }
+  }
+  return [...keys].sort();
+}
+
+test('every served route has an authorization rule', (t) => {
+  const missing = servedRoutes().filter((k) => !rules[k]);
+  t.deepEqual(missing, [], 'add a rule to test/http/authorization-matrix.test.ts for each of these routes');
+});
+
+for (const [key, rule] of Object.entries(rules)) {
+  test(`matrix: ${key}`, async (t) => {
+    const [method] = key.split(' ') as [string];
+    const failures: string[] = [];
+    for (const caller of callers) {
+      const f = await createFixture(s, users);
+      const { path, json } = await rule.request(s, f, caller);
+      const token = f.tokens[caller];
+      const res = await s.request(path, { method, ...(token ? { token } : {}), ...(json !== undefined ? { json } : {}) });
+      const want = expected(rule, key, caller);
+      const body = await res.text();
+      if (res.status !== want) failures.push(`${caller}: expected ${want}, got ${res.status} ${body.slice(0, 200)}`);
+      if (res.status >= 400 && !/^\{"error":"[a-z_]+","message":/.test(body)) failures.push(`${caller}: error body not in the JSON error shape: ${body.slice(0, 200)}`);
+    }
+    t.deepEqual(failures, []);
+  });
+}
+
+test('nothing leaks another project: a foreign project id answers exactly like a nonexistent one', async (t) => {
+  const f = await createFixture(s, users);
+  const foreign = await s.request(`/api/projects/${f.otherProjectId}`, { token: f.tokens.owner! });
+  const missing = await s.request(`/api/projects/${randomUUID()}`, { token: f.tokens.owner! });
+  t.is(foreign.status, 404);
+  t.is(missing.status, 404);
+  t.deepEqual(await foreign.json(), await missing.json());
+});
