@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -176,13 +176,23 @@ async function genQueries(args: string[], config: Config): Promise<number> {
     await ensureDatabase(adminUrl, database);
     const url = server.url(database);
     await migrateWithCurrent(url, adminUrl);
+    // --check compares the generated files before and after regenerating them, rather
+    // than asking git: it must also work outside a git checkout (CI on an exported
+    // tree), and untracked .sql files under development are not a diff.
+    const before = values.check ? await generatedQueries() : undefined;
     const pgtyped = path.join(root, 'node_modules', '@pgtyped', 'cli', 'lib', 'index.js');
     const code = await runChild(process.execPath, [pgtyped, '-c', path.join(root, 'pgtyped.config.json'), '--uri', url], root);
     if (code !== 0) return code;
-    if (values.check) {
-      const diff = await runChild('git', ['status', '--porcelain', '--', 'sql'], root, true);
-      if (diff.output.trim() !== '') {
-        console.error(`Generated queries are out of date; run \`npm run gen\` and commit:\n${diff.output}`);
+    if (before) {
+      const after = await generatedQueries();
+      const sources = new Set((await readdir(path.join(root, 'sql')).catch(() => [] as string[])).filter((f) => f.endsWith('.sql')));
+      const stale = [...new Set([...before.keys(), ...after.keys()])]
+        .filter((f) => before.get(f) !== after.get(f) || !sources.has(f.replace(/\.queries\.ts$/, '.sql')))
+        .sort();
+      if (stale.length > 0) {
+        console.error(
+          `Generated queries are out of date (or have no .sql file); run \`npm run gen\` and commit:\n${stale.map((f) => `  sql/${f}`).join('\n')}`,
+        );
         return 1;
       }
       console.log('generated queries are up to date');
@@ -192,6 +202,13 @@ async function genQueries(args: string[], config: Config): Promise<number> {
     await server.stop();
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** sql/*.queries.ts, file name → content. */
+async function generatedQueries(): Promise<Map<string, string>> {
+  const dir = path.join(root, 'sql');
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.queries.ts'));
+  return new Map(await Promise.all(names.map(async (f) => [f, await readFile(path.join(dir, f), 'utf8')] as const)));
 }
 
 function runChild(cmd: string, args: string[], cwd?: string): Promise<number>;

@@ -38,6 +38,9 @@ const server = await provideDatabaseServer({
   // Throwaway test data: durability off for speed (the fault suite turns it back on).
   settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: 400 },
   log,
+}).catch(async (error: unknown) => {
+  await rm(tmp, { recursive: true, force: true });
+  throw error;
 });
 let code = 1;
 try {

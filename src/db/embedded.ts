@@ -99,6 +99,10 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
   const pgUser = options.user ?? 'postgres';
   const password = options.password ?? 'postgres';
 
+  // As root the server runs as `postgres`, which must reach both its binaries
+  // (inside node_modules, possibly under a 0700 home or temp directory) and its data.
+  if (user) await allowTraversal(path.dirname(bin.postgres));
+
   if (!existsSync(path.join(dir, 'PG_VERSION'))) {
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     if (user) {

@@ -166,5 +166,7 @@ function parseHint(hint: string | undefined): Record<string, unknown> {
 export function respondWithError(ctx: Context, error: HttpError): void {
   ctx.status = error.status;
   for (const [k, v] of Object.entries(error.headers)) ctx.set(k, v);
-  ctx.body = { error: error.code, message: error.message, ...error.extra };
+  // Extra fields (e.g. from a PL/pgSQL JSON hint) never replace the error code or message.
+  const { error: _error, message: _message, ...extra } = error.extra;
+  ctx.body = { error: error.code, message: error.message, ...extra };
 }
