@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import { collectionsRoutes } from '../collections/routes.ts';
+import { consoleRoutes } from '../console/routes.ts';
 import { fleetRoutes } from '../fleet/routes.ts';
 import { identityRoutes } from '../identity/routes.ts';
 import { sandboxesRoutes } from '../sandboxes/routes.ts';
@@ -13,4 +14,5 @@ export const routeModules: Array<(router: Router, deps: Deps) => void> = [
   sandboxesRoutes,
   workflowsRoutes,
   fleetRoutes,
+  consoleRoutes,
 ];
