@@ -17,6 +17,36 @@ interface Rule {
 }
 
 const p = (f: Fixture) => `/api/projects/${f.projectId}`;
+const rand = () => randomUUID().slice(0, 8);
+
+async function sandbox(s: TestServer, f: Fixture): Promise<string> {
+  const [row] = await s.sql`select id from app.create_sandbox(${f.projectId}, 'matrix-sandbox', ${f.users.owner.id})`;
+  return row!.id as string;
+}
+
+async function workflow(s: TestServer, f: Fixture): Promise<string> {
+  const id = randomUUID();
+  const res = await s.request(`${p(f)}/workflows/${id}`, {
+    method: 'PUT',
+    token: f.tokens.owner!,
+    json: { action: 'new', name: `wf-${rand()}`, definition: { steps: [] } },
+  });
+  if (res.status !== 201) throw new Error(`workflow fixture: ${res.status} ${await res.text()}`);
+  return id;
+}
+
+async function server(s: TestServer, f: Fixture): Promise<string> {
+  const [row] = await s.sql`insert into app.servers (project_id, name) values (${f.projectId}, ${`srv-${rand()}`}) returning id`;
+  return row!.id as string;
+}
+
+async function release(s: TestServer, f: Fixture): Promise<{ serverId: string; id: string; handle: string }> {
+  const serverId = await server(s, f);
+  const handle = `rel-${rand()}`;
+  const [row] = await s.sql`
+    insert into app.releases (server_id, project_id, name) values (${serverId}, ${f.projectId}, ${handle}) returning id`;
+  return { serverId, id: row!.id as string, handle };
+}
 
 const rules: Record<string, Rule> = {
   'GET /healthz': { access: 'public', success: 200, request: () => ({ path: '/healthz' }) },
@@ -57,10 +87,99 @@ const rules: Record<string, Rule> = {
     request: (_s, f) => ({ path: `${p(f)}/sandboxes`, json: { name: 'sb' } }),
   },
   'POST /api/projects/:id/runs': { access: 'write', success: 201, request: (_s, f) => ({ path: `${p(f)}/runs`, json: {} }) },
+
+  // ---- sandboxes (addressed by the sandbox; members are copied from the parent, the run is the parent's) ----
+  'GET /api/projects/:sandbox_id/merge-preview': {
+    access: 'read',
+    success: 200,
+    request: async (s, f) => ({ path: `/api/projects/${await sandbox(s, f)}/merge-preview` }),
+  },
+  'POST /api/projects/:sandbox_id/merge': {
+    access: 'manage',
+    success: 200,
+    request: async (s, f) => ({ path: `/api/projects/${await sandbox(s, f)}/merge`, json: {} }),
+  },
+
+  // ---- workflows ----
+  'GET /api/projects/:project_id/workflows': { access: 'read', success: 200, request: (_s, f) => ({ path: `${p(f)}/workflows` }) },
+  'GET /api/projects/:project_id/workflows/:id': {
+    access: 'read',
+    success: 200,
+    request: async (s, f) => ({ path: `${p(f)}/workflows/${await workflow(s, f)}` }),
+  },
+  'PUT /api/projects/:project_id/workflows/:id': {
+    access: 'write',
+    success: 201,
+    request: (_s, f) => ({
+      path: `${p(f)}/workflows/${randomUUID()}`,
+      json: { action: 'new', name: `wf-${rand()}`, definition: { steps: [] } },
+    }),
+  },
+  'DELETE /api/projects/:project_id/workflows/:id': {
+    access: 'write',
+    success: 204,
+    request: async (s, f) => ({ path: `${p(f)}/workflows/${await workflow(s, f)}` }),
+  },
+  'POST /api/projects/:project_id/workflows/:id/reset': {
+    access: 'write',
+    success: 200,
+    request: async (s, f) => ({ path: `${p(f)}/workflows/${await workflow(s, f)}/reset` }),
+  },
+
+  // ---- fleet ----
+  'POST /api/projects/:project_id/servers': {
+    access: 'manage',
+    success: 201,
+    request: (_s, f) => ({ path: `${p(f)}/servers`, json: { name: `srv-${rand()}` } }),
+  },
+  'GET /api/projects/:project_id/servers': { access: 'read', success: 200, request: (_s, f) => ({ path: `${p(f)}/servers` }) },
+  'POST /api/servers/:server_id/releases': {
+    access: 'write',
+    success: 201,
+    request: async (s, f) => ({ path: `/api/servers/${await server(s, f)}/releases`, json: { name: `rel-${rand()}` } }),
+  },
+  'GET /api/servers/:server_id/releases': {
+    access: 'read',
+    success: 200,
+    request: async (s, f) => ({ path: `/api/servers/${await server(s, f)}/releases` }),
+  },
+  'GET /api/servers/:server_id/releases/:handle': {
+    access: 'read',
+    success: 200,
+    async request(s, f) {
+      const r = await release(s, f);
+      return { path: `/api/servers/${r.serverId}/releases/${r.handle}` };
+    },
+  },
+  'PATCH /api/servers/:server_id/releases/:id': {
+    access: 'write',
+    success: 200,
+    async request(s, f) {
+      const r = await release(s, f);
+      return { path: `/api/servers/${r.serverId}/releases/${r.id}`, json: { name: `renamed-${rand()}` } };
+    },
+  },
+  'DELETE /api/servers/:server_id/releases/:id': {
+    access: 'write',
+    success: 204,
+    async request(s, f) {
+      const r = await release(s, f);
+      return { path: `/api/servers/${r.serverId}/releases/${r.id}` };
+    },
+  },
+
+  // ---- console (static assets; the API calls it makes are authorized as above) ----
+  'GET /console': { access: 'public', success: 200, request: () => ({ path: '/console' }) },
+  'GET /console/': { access: 'public', success: 200, request: () => ({ path: '/console/' }) },
+  'GET /console/assets/:file': { access: 'public', success: 200, request: () => ({ path: '/console/assets/app.js' }) },
 };
 
 /** Routes whose rules other suites own (e.g. run tokens on user-only routes behave differently). */
 function expected(rule: Rule, key: string, caller: Caller): number {
+  // The fixture's run belongs to the parent, so it does not reach the sandbox these routes address.
+  if (key.startsWith('GET /api/projects/:sandbox_id') || key.startsWith('POST /api/projects/:sandbox_id')) {
+    if (caller === 'runThis') return 404;
+  }
   // GET /api/projects lists what a run token reaches too.
   if (key === 'GET /api/projects' && (caller === 'runThis' || caller === 'runOther')) return 200;
   return expectedStatus(rule.access, caller, rule.success);

@@ -1,0 +1,221 @@
+/** Types generated for queries found in "sql/workflows.sql" */
+import { PreparedQuery } from '@pgtyped/runtime';
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** 'ResolveWorkflow' parameters type */
+export interface IResolveWorkflowParams {
+  action: string;
+  id: string;
+  projectId: string;
+  version?: number | null | void;
+}
+
+/** 'ResolveWorkflow' return type */
+export interface IResolveWorkflowResult {
+  created_at: Date | null;
+  definition: Json | null;
+  deleted_at: Date | null;
+  id: string;
+  kind: string;
+  lock_version: number | null;
+  name: string | null;
+  project_id: string;
+  updated_at: Date | null;
+  version: number | null;
+}
+
+/** 'ResolveWorkflow' query type */
+export interface IResolveWorkflowQuery {
+  params: IResolveWorkflowParams;
+  result: IResolveWorkflowResult;
+}
+
+const resolveWorkflowIR: any = {"usedParamSet":{"id":true,"action":true,"projectId":true,"version":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":175,"b":178}]},{"name":"action","required":true,"transform":{"type":"scalar"},"locs":[{"a":181,"b":188}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":191,"b":201}]},{"name":"version","required":false,"transform":{"type":"scalar"},"locs":[{"a":204,"b":211}]}],"statement":"select kind as \"kind!\", id as \"id!\", project_id as \"project_id!\", name, definition, lock_version, version,\n       deleted_at, created_at, updated_at\nfrom app.resolve_workflow(:id!, :action!, :projectId!, :version)"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select kind as "kind!", id as "id!", project_id as "project_id!", name, definition, lock_version, version,
+ *        deleted_at, created_at, updated_at
+ * from app.resolve_workflow(:id!, :action!, :projectId!, :version)
+ * ```
+ */
+export const resolveWorkflow = new PreparedQuery<IResolveWorkflowParams,IResolveWorkflowResult>(resolveWorkflowIR);
+
+
+/** 'SaveWorkflow' parameters type */
+export interface ISaveWorkflowParams {
+  action: string;
+  definition: Json;
+  id: string;
+  lockVersion?: number | null | void;
+  name: string;
+  projectId: string;
+}
+
+/** 'SaveWorkflow' return type */
+export interface ISaveWorkflowResult {
+  created_at: Date;
+  deleted_at: Date | null;
+  id: string;
+  kind: string;
+  lock_version: number;
+  name: string;
+  project_id: string;
+  updated_at: Date;
+}
+
+/** 'SaveWorkflow' query type */
+export interface ISaveWorkflowQuery {
+  params: ISaveWorkflowParams;
+  result: ISaveWorkflowResult;
+}
+
+const saveWorkflowIR: any = {"usedParamSet":{"id":true,"action":true,"projectId":true,"name":true,"definition":true,"lockVersion":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":215,"b":218}]},{"name":"action","required":true,"transform":{"type":"scalar"},"locs":[{"a":221,"b":228}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":231,"b":241}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":244,"b":249}]},{"name":"definition","required":true,"transform":{"type":"scalar"},"locs":[{"a":252,"b":263}]},{"name":"lockVersion","required":false,"transform":{"type":"scalar"},"locs":[{"a":266,"b":277}]}],"statement":"select kind as \"kind!\", id as \"id!\", project_id as \"project_id!\", name as \"name!\", lock_version as \"lock_version!\",\n       deleted_at, created_at as \"created_at!\", updated_at as \"updated_at!\"\nfrom app.save_workflow(:id!, :action!, :projectId!, :name!, :definition!, :lockVersion)"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select kind as "kind!", id as "id!", project_id as "project_id!", name as "name!", lock_version as "lock_version!",
+ *        deleted_at, created_at as "created_at!", updated_at as "updated_at!"
+ * from app.save_workflow(:id!, :action!, :projectId!, :name!, :definition!, :lockVersion)
+ * ```
+ */
+export const saveWorkflow = new PreparedQuery<ISaveWorkflowParams,ISaveWorkflowResult>(saveWorkflowIR);
+
+
+/** 'ResetWorkflow' parameters type */
+export interface IResetWorkflowParams {
+  id: string;
+  projectId: string;
+}
+
+/** 'ResetWorkflow' return type */
+export interface IResetWorkflowResult {
+  created_at: Date;
+  definition: Json;
+  deleted_at: Date | null;
+  id: string;
+  lock_version: number;
+  name: string;
+  project_id: string;
+  updated_at: Date;
+}
+
+/** 'ResetWorkflow' query type */
+export interface IResetWorkflowQuery {
+  params: IResetWorkflowParams;
+  result: IResetWorkflowResult;
+}
+
+const resetWorkflowIR: any = {"usedParamSet":{"id":true,"projectId":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":228,"b":231}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":234,"b":244}]}],"statement":"select id as \"id!\", project_id as \"project_id!\", name as \"name!\", definition as \"definition!\",\n       lock_version as \"lock_version!\", deleted_at, created_at as \"created_at!\", updated_at as \"updated_at!\"\nfrom app.reset_workflow(:id!, :projectId!)"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select id as "id!", project_id as "project_id!", name as "name!", definition as "definition!",
+ *        lock_version as "lock_version!", deleted_at, created_at as "created_at!", updated_at as "updated_at!"
+ * from app.reset_workflow(:id!, :projectId!)
+ * ```
+ */
+export const resetWorkflow = new PreparedQuery<IResetWorkflowParams,IResetWorkflowResult>(resetWorkflowIR);
+
+
+/** 'DeleteWorkflow' parameters type */
+export interface IDeleteWorkflowParams {
+  id: string;
+  projectId: string;
+}
+
+/** 'DeleteWorkflow' return type */
+export interface IDeleteWorkflowResult {
+  id: string;
+}
+
+/** 'DeleteWorkflow' query type */
+export interface IDeleteWorkflowQuery {
+  params: IDeleteWorkflowParams;
+  result: IDeleteWorkflowResult;
+}
+
+const deleteWorkflowIR: any = {"usedParamSet":{"id":true,"projectId":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":44,"b":47}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":50,"b":60}]}],"statement":"select id as \"id!\" from app.delete_workflow(:id!, :projectId!)"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select id as "id!" from app.delete_workflow(:id!, :projectId!)
+ * ```
+ */
+export const deleteWorkflow = new PreparedQuery<IDeleteWorkflowParams,IDeleteWorkflowResult>(deleteWorkflowIR);
+
+
+/** 'ListWorkflows' parameters type */
+export interface IListWorkflowsParams {
+  includeDeleted: boolean;
+  projectId: string;
+}
+
+/** 'ListWorkflows' return type */
+export interface IListWorkflowsResult {
+  created_at: Date;
+  deleted_at: Date | null;
+  id: string;
+  lock_version: number;
+  name: string;
+  updated_at: Date;
+}
+
+/** 'ListWorkflows' query type */
+export interface IListWorkflowsQuery {
+  params: IListWorkflowsParams;
+  result: IListWorkflowsResult;
+}
+
+const listWorkflowsIR: any = {"usedParamSet":{"projectId":true,"includeDeleted":true},"params":[{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":104,"b":114}]},{"name":"includeDeleted","required":true,"transform":{"type":"scalar"},"locs":[{"a":143,"b":158}]}],"statement":"select id, name, lock_version, deleted_at, created_at, updated_at\nfrom app.workflows\nwhere project_id = :projectId! and (deleted_at is null or :includeDeleted!::boolean)\norder by name, id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select id, name, lock_version, deleted_at, created_at, updated_at
+ * from app.workflows
+ * where project_id = :projectId! and (deleted_at is null or :includeDeleted!::boolean)
+ * order by name, id
+ * ```
+ */
+export const listWorkflows = new PreparedQuery<IListWorkflowsParams,IListWorkflowsResult>(listWorkflowsIR);
+
+
+/** 'WorkflowOwner' parameters type */
+export interface IWorkflowOwnerParams {
+  id: string;
+  runId?: string | null | void;
+  userId?: string | null | void;
+}
+
+/** 'WorkflowOwner' return type */
+export interface IWorkflowOwnerResult {
+  project_id: string;
+  reaches: boolean;
+}
+
+/** 'WorkflowOwner' query type */
+export interface IWorkflowOwnerQuery {
+  params: IWorkflowOwnerParams;
+  result: IWorkflowOwnerResult;
+}
+
+const workflowOwnerIR: any = {"usedParamSet":{"userId":true,"runId":true,"id":true},"params":[{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":69,"b":75}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":78,"b":83}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":173,"b":176}]}],"statement":"select w.project_id,\n       exists (select 1 from app.token_projects(:userId, :runId) tp where tp.project_id = w.project_id) as \"reaches!\"\nfrom app.workflows w\nwhere w.id = :id!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select w.project_id,
+ *        exists (select 1 from app.token_projects(:userId, :runId) tp where tp.project_id = w.project_id) as "reaches!"
+ * from app.workflows w
+ * where w.id = :id!
+ * ```
+ */
+export const workflowOwner = new PreparedQuery<IWorkflowOwnerParams,IWorkflowOwnerResult>(workflowOwnerIR);
+
+

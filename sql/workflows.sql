@@ -1,0 +1,29 @@
+/* @name resolveWorkflow */
+select kind as "kind!", id as "id!", project_id as "project_id!", name, definition, lock_version, version,
+       deleted_at, created_at, updated_at
+from app.resolve_workflow(:id!, :action!, :projectId!, :version);
+
+/* @name saveWorkflow */
+select kind as "kind!", id as "id!", project_id as "project_id!", name as "name!", lock_version as "lock_version!",
+       deleted_at, created_at as "created_at!", updated_at as "updated_at!"
+from app.save_workflow(:id!, :action!, :projectId!, :name!, :definition!, :lockVersion);
+
+/* @name resetWorkflow */
+select id as "id!", project_id as "project_id!", name as "name!", definition as "definition!",
+       lock_version as "lock_version!", deleted_at, created_at as "created_at!", updated_at as "updated_at!"
+from app.reset_workflow(:id!, :projectId!);
+
+/* @name deleteWorkflow */
+select id as "id!" from app.delete_workflow(:id!, :projectId!);
+
+/* @name listWorkflows */
+select id, name, lock_version, deleted_at, created_at, updated_at
+from app.workflows
+where project_id = :projectId! and (deleted_at is null or :includeDeleted!::boolean)
+order by name, id;
+
+/* @name workflowOwner */
+select w.project_id,
+       exists (select 1 from app.token_projects(:userId, :runId) tp where tp.project_id = w.project_id) as "reaches!"
+from app.workflows w
+where w.id = :id!;
