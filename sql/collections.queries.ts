@@ -1,0 +1,460 @@
+/** Types generated for queries found in "sql/collections.sql" */
+import { PreparedQuery } from '@pgtyped/runtime';
+
+export type project_role = 'admin' | 'editor' | 'owner' | 'viewer';
+
+export type NumberOrString = number | string;
+
+export type stringArray = (string)[];
+
+/** 'CreateCollection' parameters type */
+export interface ICreateCollectionParams {
+  name: string;
+  projectId: string;
+}
+
+/** 'CreateCollection' return type */
+export interface ICreateCollectionResult {
+  /** Sum of octet_length(key) + octet_length(value) over its items; kept by a statement-level trigger on app.items. */
+  byte_size: string;
+  created_at: Date;
+  id: string;
+  /** How many items the collection holds; kept by a statement-level trigger on app.items. */
+  item_count: string;
+  name: string;
+  project_id: string;
+  updated_at: Date;
+}
+
+/** 'CreateCollection' query type */
+export interface ICreateCollectionQuery {
+  params: ICreateCollectionParams;
+  result: ICreateCollectionResult;
+}
+
+const createCollectionIR: any = {"usedParamSet":{"projectId":true,"name":true},"params":[{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":55,"b":65}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":68,"b":73}]}],"statement":"insert into app.collections (project_id, name)\nvalues (:projectId!, :name!)\nreturning id, project_id, name, item_count, byte_size, created_at, updated_at"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * insert into app.collections (project_id, name)
+ * values (:projectId!, :name!)
+ * returning id, project_id, name, item_count, byte_size, created_at, updated_at
+ * ```
+ */
+export const createCollection = new PreparedQuery<ICreateCollectionParams,ICreateCollectionResult>(createCollectionIR);
+
+
+/** 'ListCollections' parameters type */
+export interface IListCollectionsParams {
+  projectId: string;
+}
+
+/** 'ListCollections' return type */
+export interface IListCollectionsResult {
+  byte_size: string;
+  created_at: Date;
+  id: string;
+  item_count: string;
+  name: string;
+  project_id: string;
+  updated_at: Date;
+}
+
+/** 'ListCollections' query type */
+export interface IListCollectionsQuery {
+  params: IListCollectionsParams;
+  result: IListCollectionsResult;
+}
+
+const listCollectionsIR: any = {"usedParamSet":{"projectId":true},"params":[{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":220,"b":230}]}],"statement":"select c.id, c.project_id, c.name, s.item_count as \"item_count!\", s.byte_size as \"byte_size!\", c.created_at, c.updated_at\nfrom app.collections c\njoin app.collection_stats s on s.collection_id = c.id\nwhere c.project_id = :projectId!\norder by c.name"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select c.id, c.project_id, c.name, s.item_count as "item_count!", s.byte_size as "byte_size!", c.created_at, c.updated_at
+ * from app.collections c
+ * join app.collection_stats s on s.collection_id = c.id
+ * where c.project_id = :projectId!
+ * order by c.name
+ * ```
+ */
+export const listCollections = new PreparedQuery<IListCollectionsParams,IListCollectionsResult>(listCollectionsIR);
+
+
+/** 'RenameCollection' parameters type */
+export interface IRenameCollectionParams {
+  name: string;
+  newName: string;
+  projectId: string;
+}
+
+/** 'RenameCollection' return type */
+export interface IRenameCollectionResult {
+  /** Sum of octet_length(key) + octet_length(value) over its items; kept by a statement-level trigger on app.items. */
+  byte_size: string;
+  created_at: Date;
+  id: string;
+  /** How many items the collection holds; kept by a statement-level trigger on app.items. */
+  item_count: string;
+  name: string;
+  project_id: string;
+  updated_at: Date;
+}
+
+/** 'RenameCollection' query type */
+export interface IRenameCollectionQuery {
+  params: IRenameCollectionParams;
+  result: IRenameCollectionResult;
+}
+
+const renameCollectionIR: any = {"usedParamSet":{"newName":true,"projectId":true,"name":true},"params":[{"name":"newName","required":true,"transform":{"type":"scalar"},"locs":[{"a":34,"b":42}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":83,"b":93}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":106,"b":111}]}],"statement":"update app.collections\nset name = :newName!, updated_at = now()\nwhere project_id = :projectId! and name = :name!\nreturning id, project_id, name, item_count, byte_size, created_at, updated_at"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * update app.collections
+ * set name = :newName!, updated_at = now()
+ * where project_id = :projectId! and name = :name!
+ * returning id, project_id, name, item_count, byte_size, created_at, updated_at
+ * ```
+ */
+export const renameCollection = new PreparedQuery<IRenameCollectionParams,IRenameCollectionResult>(renameCollectionIR);
+
+
+/** 'FindCollection' parameters type */
+export interface IFindCollectionParams {
+  name: string;
+  projectId: string;
+}
+
+/** 'FindCollection' return type */
+export interface IFindCollectionResult {
+  id: string;
+}
+
+/** 'FindCollection' query type */
+export interface IFindCollectionQuery {
+  params: IFindCollectionParams;
+  result: IFindCollectionResult;
+}
+
+const findCollectionIR: any = {"usedParamSet":{"projectId":true,"name":true},"params":[{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":50,"b":60}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":73,"b":78}]}],"statement":"select id from app.collections where project_id = :projectId! and name = :name!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select id from app.collections where project_id = :projectId! and name = :name!
+ * ```
+ */
+export const findCollection = new PreparedQuery<IFindCollectionParams,IFindCollectionResult>(findCollectionIR);
+
+
+/** 'DeleteCollection' parameters type */
+export interface IDeleteCollectionParams {
+  id: string;
+}
+
+/** 'DeleteCollection' return type */
+export interface IDeleteCollectionResult {
+  id: string;
+}
+
+/** 'DeleteCollection' query type */
+export interface IDeleteCollectionQuery {
+  params: IDeleteCollectionParams;
+  result: IDeleteCollectionResult;
+}
+
+const deleteCollectionIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":39,"b":42}]}],"statement":"delete from app.collections where id = :id! returning id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * delete from app.collections where id = :id! returning id
+ * ```
+ */
+export const deleteCollection = new PreparedQuery<IDeleteCollectionParams,IDeleteCollectionResult>(deleteCollectionIR);
+
+
+/** 'ResolveCollectionByName' parameters type */
+export interface IResolveCollectionByNameParams {
+  name: string;
+  projectId?: string | null | void;
+  runId?: string | null | void;
+  userId?: string | null | void;
+}
+
+/** 'ResolveCollectionByName' return type */
+export interface IResolveCollectionByNameResult {
+  id: string;
+  project_id: string;
+  role: project_role;
+}
+
+/** 'ResolveCollectionByName' query type */
+export interface IResolveCollectionByNameQuery {
+  params: IResolveCollectionByNameParams;
+  result: IResolveCollectionByNameResult;
+}
+
+const resolveCollectionByNameIR: any = {"usedParamSet":{"userId":true,"runId":true,"name":true,"projectId":true},"params":[{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":254,"b":260}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":263,"b":268}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":321,"b":326}]},{"name":"projectId","required":false,"transform":{"type":"scalar"},"locs":[{"a":333,"b":342},{"a":376,"b":385}]}],"statement":"-- v1 addressing: the collections with this name in the projects the token reaches\n-- (a run token: its run's project only). Two rows back means ambiguous.\nselect c.id, c.project_id, max(tp.role) as \"role!\"\nfrom app.collections c\njoin app.token_projects(:userId, :runId) tp on tp.project_id = c.project_id\nwhere c.name = :name! and (:projectId::uuid is null or c.project_id = :projectId::uuid)\ngroup by c.id, c.project_id\norder by c.project_id\nlimit 2"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- v1 addressing: the collections with this name in the projects the token reaches
+ * -- (a run token: its run's project only). Two rows back means ambiguous.
+ * select c.id, c.project_id, max(tp.role) as "role!"
+ * from app.collections c
+ * join app.token_projects(:userId, :runId) tp on tp.project_id = c.project_id
+ * where c.name = :name! and (:projectId::uuid is null or c.project_id = :projectId::uuid)
+ * group by c.id, c.project_id
+ * order by c.project_id
+ * limit 2
+ * ```
+ */
+export const resolveCollectionByName = new PreparedQuery<IResolveCollectionByNameParams,IResolveCollectionByNameResult>(resolveCollectionByNameIR);
+
+
+/** 'ResolveCollectionInProject' parameters type */
+export interface IResolveCollectionInProjectParams {
+  name: string;
+  projectId: string;
+  runId?: string | null | void;
+  userId?: string | null | void;
+}
+
+/** 'ResolveCollectionInProject' return type */
+export interface IResolveCollectionInProjectResult {
+  collection_id: string | null;
+  role: project_role | null;
+}
+
+/** 'ResolveCollectionInProject' query type */
+export interface IResolveCollectionInProjectQuery {
+  params: IResolveCollectionInProjectParams;
+  result: IResolveCollectionInProjectResult;
+}
+
+const resolveCollectionInProjectIR: any = {"usedParamSet":{"userId":true,"runId":true,"projectId":true,"name":true},"params":[{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":170,"b":176}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":179,"b":184}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":212,"b":222},{"a":293,"b":303}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":318,"b":323}]}],"statement":"-- v2 addressing: the token's role in the project (null: not reachable) and the collection's id there (null: none).\nselect\n  (select max(tp.role) from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) as role,\n  (select c.id from app.collections c where c.project_id = :projectId! and c.name = :name!) as collection_id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- v2 addressing: the token's role in the project (null: not reachable) and the collection's id there (null: none).
+ * select
+ *   (select max(tp.role) from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) as role,
+ *   (select c.id from app.collections c where c.project_id = :projectId! and c.name = :name!) as collection_id
+ * ```
+ */
+export const resolveCollectionInProject = new PreparedQuery<IResolveCollectionInProjectParams,IResolveCollectionInProjectResult>(resolveCollectionInProjectIR);
+
+
+/** 'GetItem' parameters type */
+export interface IGetItemParams {
+  collectionId: string;
+  key: string;
+}
+
+/** 'GetItem' return type */
+export interface IGetItemResult {
+  item: string;
+}
+
+/** 'GetItem' query type */
+export interface IGetItemQuery {
+  params: IGetItemParams;
+  result: IGetItemResult;
+}
+
+const getItemIR: any = {"usedParamSet":{"collectionId":true,"key":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":165,"b":178}]},{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":192,"b":196}]}],"statement":"select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as \"item!\"\nfrom app.items i\nwhere i.collection_id = :collectionId! and i.key = :key!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as "item!"
+ * from app.items i
+ * where i.collection_id = :collectionId! and i.key = :key!
+ * ```
+ */
+export const getItem = new PreparedQuery<IGetItemParams,IGetItemResult>(getItemIR);
+
+
+/** 'StreamItems' parameters type */
+export interface IStreamItemsParams {
+  afterId: NumberOrString;
+  collectionId: string;
+  createdAfter?: string | null | void;
+  createdBefore?: string | null | void;
+  keyPattern?: string | null | void;
+  limit: number;
+  updatedAfter?: string | null | void;
+  updatedBefore?: string | null | void;
+}
+
+/** 'StreamItems' return type */
+export interface IStreamItemsResult {
+  id: string;
+  item: string;
+}
+
+/** 'StreamItems' query type */
+export interface IStreamItemsQuery {
+  params: IStreamItemsParams;
+  result: IStreamItemsResult;
+}
+
+const streamItemsIR: any = {"usedParamSet":{"collectionId":true,"afterId":true,"keyPattern":true,"createdAfter":true,"createdBefore":true,"updatedAfter":true,"updatedBefore":true,"limit":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":363,"b":376}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":391,"b":399}]},{"name":"keyPattern","required":false,"transform":{"type":"scalar"},"locs":[{"a":416,"b":426},{"a":480,"b":490}]},{"name":"createdAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":507,"b":519},{"a":567,"b":579}]},{"name":"createdBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":608,"b":621},{"a":668,"b":681}]},{"name":"updatedAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":710,"b":722},{"a":770,"b":782}]},{"name":"updatedBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":811,"b":824},{"a":871,"b":884}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":926,"b":932}]}],"statement":"-- One page of the stream in id order. Each item's JSON text is built here: encoding in\n-- Postgres saves ~30 % over JSON.stringify per row (shared/docs/performance-notes.md).\nselect i.id as \"id!\",\n       json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as \"item!\"\nfrom app.items i\nwhere i.collection_id = :collectionId!\n  and i.id > :afterId!::bigint\n  and (:keyPattern::text is null or i.key like app.key_pattern_to_like(:keyPattern::text))\n  and (:createdAfter::text::timestamptz is null or i.created_at >= :createdAfter::text::timestamptz)\n  and (:createdBefore::text::timestamptz is null or i.created_at < :createdBefore::text::timestamptz)\n  and (:updatedAfter::text::timestamptz is null or i.updated_at >= :updatedAfter::text::timestamptz)\n  and (:updatedBefore::text::timestamptz is null or i.updated_at < :updatedBefore::text::timestamptz)\norder by i.id\nlimit :limit!::int"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- One page of the stream in id order. Each item's JSON text is built here: encoding in
+ * -- Postgres saves ~30 % over JSON.stringify per row (shared/docs/performance-notes.md).
+ * select i.id as "id!",
+ *        json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as "item!"
+ * from app.items i
+ * where i.collection_id = :collectionId!
+ *   and i.id > :afterId!::bigint
+ *   and (:keyPattern::text is null or i.key like app.key_pattern_to_like(:keyPattern::text))
+ *   and (:createdAfter::text::timestamptz is null or i.created_at >= :createdAfter::text::timestamptz)
+ *   and (:createdBefore::text::timestamptz is null or i.created_at < :createdBefore::text::timestamptz)
+ *   and (:updatedAfter::text::timestamptz is null or i.updated_at >= :updatedAfter::text::timestamptz)
+ *   and (:updatedBefore::text::timestamptz is null or i.updated_at < :updatedBefore::text::timestamptz)
+ * order by i.id
+ * limit :limit!::int
+ * ```
+ */
+export const streamItems = new PreparedQuery<IStreamItemsParams,IStreamItemsResult>(streamItemsIR);
+
+
+/** 'DownloadItems' parameters type */
+export interface IDownloadItemsParams {
+  collectionId: string;
+}
+
+/** 'DownloadItems' return type */
+export interface IDownloadItemsResult {
+  id: string;
+  item: string;
+}
+
+/** 'DownloadItems' query type */
+export interface IDownloadItemsQuery {
+  params: IDownloadItemsParams;
+  result: IDownloadItemsResult;
+}
+
+const downloadItemsIR: any = {"usedParamSet":{"collectionId":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":187,"b":200}]}],"statement":"select i.id as \"id!\",\n       json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as \"item!\"\nfrom app.items i\nwhere i.collection_id = :collectionId!\norder by i.id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select i.id as "id!",
+ *        json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as "item!"
+ * from app.items i
+ * where i.collection_id = :collectionId!
+ * order by i.id
+ * ```
+ */
+export const downloadItems = new PreparedQuery<IDownloadItemsParams,IDownloadItemsResult>(downloadItemsIR);
+
+
+/** 'UpsertItems' parameters type */
+export interface IUpsertItemsParams {
+  collectionId: string;
+  keys: stringArray;
+  values: stringArray;
+}
+
+/** 'UpsertItems' return type */
+export interface IUpsertItemsResult {
+  upserted: number;
+}
+
+/** 'UpsertItems' query type */
+export interface IUpsertItemsQuery {
+  params: IUpsertItemsParams;
+  result: IUpsertItemsResult;
+}
+
+const upsertItemsIR: any = {"usedParamSet":{"collectionId":true,"keys":true,"values":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":24,"b":37}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":40,"b":45}]},{"name":"values","required":true,"transform":{"type":"scalar"},"locs":[{"a":56,"b":63}]}],"statement":"select app.upsert_items(:collectionId!, :keys!::text[], :values!::text[]) as \"upserted!\""};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select app.upsert_items(:collectionId!, :keys!::text[], :values!::text[]) as "upserted!"
+ * ```
+ */
+export const upsertItems = new PreparedQuery<IUpsertItemsParams,IUpsertItemsResult>(upsertItemsIR);
+
+
+/** 'DeleteItem' parameters type */
+export interface IDeleteItemParams {
+  collectionId: string;
+  key: string;
+}
+
+/** 'DeleteItem' return type */
+export interface IDeleteItemResult {
+  id: string;
+}
+
+/** 'DeleteItem' query type */
+export interface IDeleteItemQuery {
+  params: IDeleteItemParams;
+  result: IDeleteItemResult;
+}
+
+const deleteItemIR: any = {"usedParamSet":{"collectionId":true,"key":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":44,"b":57}]},{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":69,"b":73}]}],"statement":"delete from app.items where collection_id = :collectionId! and key = :key! returning id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * delete from app.items where collection_id = :collectionId! and key = :key! returning id
+ * ```
+ */
+export const deleteItem = new PreparedQuery<IDeleteItemParams,IDeleteItemResult>(deleteItemIR);
+
+
+/** 'DeleteItemsBatch' parameters type */
+export interface IDeleteItemsBatchParams {
+  afterId: NumberOrString;
+  batch: number;
+  collectionId: string;
+  createdAfter?: string | null | void;
+  createdBefore?: string | null | void;
+  keyPattern?: string | null | void;
+  updatedAfter?: string | null | void;
+  updatedBefore?: string | null | void;
+}
+
+/** 'DeleteItemsBatch' return type */
+export interface IDeleteItemsBatchResult {
+  deleted: number;
+  last_id: string | null;
+}
+
+/** 'DeleteItemsBatch' query type */
+export interface IDeleteItemsBatchQuery {
+  params: IDeleteItemsBatchParams;
+  result: IDeleteItemsBatchResult;
+}
+
+const deleteItemsBatchIR: any = {"usedParamSet":{"collectionId":true,"keyPattern":true,"createdAfter":true,"createdBefore":true,"updatedAfter":true,"updatedBefore":true,"afterId":true,"batch":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":74,"b":87}]},{"name":"keyPattern","required":false,"transform":{"type":"scalar"},"locs":[{"a":90,"b":100}]},{"name":"createdAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":111,"b":123}]},{"name":"createdBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":145,"b":158}]},{"name":"updatedAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":182,"b":194}]},{"name":"updatedBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":216,"b":229}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":253,"b":261}]},{"name":"batch","required":true,"transform":{"type":"scalar"},"locs":[{"a":272,"b":278}]}],"statement":"select deleted as \"deleted!\", last_id\nfrom app.delete_collection_items(\n  :collectionId!, :keyPattern::text,\n  :createdAfter::text::timestamptz, :createdBefore::text::timestamptz,\n  :updatedAfter::text::timestamptz, :updatedBefore::text::timestamptz,\n  :afterId!::bigint, :batch!::int)"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select deleted as "deleted!", last_id
+ * from app.delete_collection_items(
+ *   :collectionId!, :keyPattern::text,
+ *   :createdAfter::text::timestamptz, :createdBefore::text::timestamptz,
+ *   :updatedAfter::text::timestamptz, :updatedBefore::text::timestamptz,
+ *   :afterId!::bigint, :batch!::int)
+ * ```
+ */
+export const deleteItemsBatch = new PreparedQuery<IDeleteItemsBatchParams,IDeleteItemsBatchResult>(deleteItemsBatchIR);
+
+

@@ -1,0 +1,82 @@
+/* @name createCollection */
+insert into app.collections (project_id, name)
+values (:projectId!, :name!)
+returning id, project_id, name, item_count, byte_size, created_at, updated_at;
+
+/* @name listCollections */
+select c.id, c.project_id, c.name, s.item_count as "item_count!", s.byte_size as "byte_size!", c.created_at, c.updated_at
+from app.collections c
+join app.collection_stats s on s.collection_id = c.id
+where c.project_id = :projectId!
+order by c.name;
+
+/* @name renameCollection */
+update app.collections
+set name = :newName!, updated_at = now()
+where project_id = :projectId! and name = :name!
+returning id, project_id, name, item_count, byte_size, created_at, updated_at;
+
+/* @name findCollection */
+select id from app.collections where project_id = :projectId! and name = :name!;
+
+/* @name deleteCollection */
+delete from app.collections where id = :id! returning id;
+
+/* @name resolveCollectionByName */
+-- v1 addressing: the collections with this name in the projects the token reaches
+-- (a run token: its run's project only). Two rows back means ambiguous.
+select c.id, c.project_id, max(tp.role) as "role!"
+from app.collections c
+join app.token_projects(:userId, :runId) tp on tp.project_id = c.project_id
+where c.name = :name! and (:projectId::uuid is null or c.project_id = :projectId::uuid)
+group by c.id, c.project_id
+order by c.project_id
+limit 2;
+
+/* @name resolveCollectionInProject */
+-- v2 addressing: the token's role in the project (null: not reachable) and the collection's id there (null: none).
+select
+  (select max(tp.role) from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) as role,
+  (select c.id from app.collections c where c.project_id = :projectId! and c.name = :name!) as collection_id;
+
+/* @name getItem */
+select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as "item!"
+from app.items i
+where i.collection_id = :collectionId! and i.key = :key!;
+
+/* @name streamItems */
+-- One page of the stream in id order. Each item's JSON text is built here: encoding in
+-- Postgres saves ~30 % over JSON.stringify per row (shared/docs/performance-notes.md).
+select i.id as "id!",
+       json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as "item!"
+from app.items i
+where i.collection_id = :collectionId!
+  and i.id > :afterId!::bigint
+  and (:keyPattern::text is null or i.key like app.key_pattern_to_like(:keyPattern::text))
+  and (:createdAfter::text::timestamptz is null or i.created_at >= :createdAfter::text::timestamptz)
+  and (:createdBefore::text::timestamptz is null or i.created_at < :createdBefore::text::timestamptz)
+  and (:updatedAfter::text::timestamptz is null or i.updated_at >= :updatedAfter::text::timestamptz)
+  and (:updatedBefore::text::timestamptz is null or i.updated_at < :updatedBefore::text::timestamptz)
+order by i.id
+limit :limit!::int;
+
+/* @name downloadItems */
+select i.id as "id!",
+       json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as "item!"
+from app.items i
+where i.collection_id = :collectionId!
+order by i.id;
+
+/* @name upsertItems */
+select app.upsert_items(:collectionId!, :keys!::text[], :values!::text[]) as "upserted!";
+
+/* @name deleteItem */
+delete from app.items where collection_id = :collectionId! and key = :key! returning id;
+
+/* @name deleteItemsBatch */
+select deleted as "deleted!", last_id
+from app.delete_collection_items(
+  :collectionId!, :keyPattern::text,
+  :createdAfter::text::timestamptz, :createdBefore::text::timestamptz,
+  :updatedAfter::text::timestamptz, :updatedBefore::text::timestamptz,
+  :afterId!::bigint, :batch!::int);

@@ -1,0 +1,140 @@
+import test from 'ava';
+import type postgres from 'postgres';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
+let d: TestDatabase;
+test.before(async () => {
+  d = await createTestDatabase();
+});
+test.after.always(() => d?.drop());
+
+async function project(sql: postgres.Sql): Promise<string> {
+  const [p] = await sql`insert into app.projects (name) values ('p') returning id`;
+  return p!.id as string;
+}
+async function collection(sql: postgres.Sql, projectId: string, name: string): Promise<string> {
+  const [c] = await sql`insert into app.collections (project_id, name) values (${projectId}, ${name}) returning id`;
+  return c!.id as string;
+}
+async function stats(sql: postgres.Sql, collectionId: string) {
+  const [s] = await sql`select item_count::int, byte_size::int from app.collection_stats where collection_id = ${collectionId}`;
+  const [real] = await sql`
+    select count(*)::int as item_count, coalesce(sum(octet_length(key) + octet_length(value)), 0)::int as byte_size
+      from app.items where collection_id = ${collectionId}`;
+  return { kept: { ...s }, real: { ...real } };
+}
+
+test('the unique (project_id, name) index allows a name in two projects and refuses it twice in one (23505)', async (t) => {
+  const a = await project(d.sql);
+  const b = await project(d.sql);
+  await collection(d.sql, a, 'patients');
+  await collection(d.sql, b, 'patients');
+  const error = await t.throwsAsync(collection(d.sql, a, 'patients'));
+  t.is((error as unknown as { code: string }).code, '23505');
+  t.is((error as unknown as { constraint_name: string }).constraint_name, 'collections_project_id_name_key');
+  const [n] = await d.sql`select count(*)::int as n from app.collections where name = 'patients'`;
+  t.is(n!.n, 2);
+});
+
+test('a collection name must be a URL-safe slug of 1 to 255 characters (23514)', async (t) => {
+  const p = await project(d.sql);
+  for (const name of ['', 'Upper', 'two words', 'a/b', '-a', 'a-', 'a'.repeat(256)]) {
+    const error = await t.throwsAsync(collection(d.sql, p, name));
+    t.is((error as unknown as { code: string }).code, '23514', name);
+  }
+});
+
+test('item_count and byte_size follow inserts, upserts, updates and deletes, per collection, without a scan', async (t) => {
+  const p = await project(d.sql);
+  const c1 = await collection(d.sql, p, 'one');
+  const c2 = await collection(d.sql, p, 'two');
+  t.deepEqual((await stats(d.sql, c1)).kept, { item_count: 0, byte_size: 0 });
+
+  await d.sql`select app.upsert_items(${c1}, ${['a', 'bb', 'é']}::text[], ${['1', '22', '😀']}::text[])`;
+  await d.sql`select app.upsert_items(${c2}, ${['x']}::text[], ${['xyz']}::text[])`;
+  let s1 = await stats(d.sql, c1);
+  t.deepEqual(s1.kept, s1.real);
+  t.deepEqual(s1.kept, { item_count: 3, byte_size: 1 + 1 + 2 + 2 + 2 + 4 });
+
+  // An upsert that replaces some and adds others.
+  await d.sql`select app.upsert_items(${c1}, ${['a', 'new']}::text[], ${['longer value', 'n']}::text[])`;
+  s1 = await stats(d.sql, c1);
+  t.deepEqual(s1.kept, s1.real);
+  t.is(s1.kept.item_count, 4);
+
+  // Plain UPDATE and DELETE statements, as other domains may run them.
+  await d.sql`update app.items set value = value || value where collection_id = ${c1}`;
+  s1 = await stats(d.sql, c1);
+  t.deepEqual(s1.kept, s1.real);
+  await d.sql`delete from app.items where collection_id = ${c1} and key in ('a', 'é')`;
+  s1 = await stats(d.sql, c1);
+  t.deepEqual(s1.kept, s1.real);
+  t.is(s1.kept.item_count, 2);
+  const s2 = await stats(d.sql, c2);
+  t.deepEqual(s2.kept, { item_count: 1, byte_size: 4 });
+
+  // A multi-collection statement.
+  await d.sql`delete from app.items where project_id = ${p}`;
+  t.deepEqual((await stats(d.sql, c1)).kept, { item_count: 0, byte_size: 0 });
+  t.deepEqual((await stats(d.sql, c2)).kept, { item_count: 0, byte_size: 0 });
+});
+
+test('deleting a collection deletes its items (and its stats row goes with it)', async (t) => {
+  const p = await project(d.sql);
+  const c = await collection(d.sql, p, 'doomed');
+  await d.sql`select app.upsert_items(${c}, ${['a', 'b']}::text[], ${['1', '2']}::text[])`;
+  await d.sql`delete from app.collections where id = ${c}`;
+  const [n] = await d.sql`select count(*)::int as n from app.items where collection_id = ${c}`;
+  t.is(n!.n, 0);
+  t.is((await d.sql`select 1 from app.collection_stats where collection_id = ${c}`).length, 0);
+});
+
+test('app.upsert_items raises SB404 for a missing collection and SB422 duplicate_key for a key twice in one call', async (t) => {
+  const p = await project(d.sql);
+  const c = await collection(d.sql, p, 'items');
+  const missing = await t.throwsAsync(d.sql`select app.upsert_items(gen_random_uuid(), ${['a']}::text[], ${['1']}::text[])`);
+  t.like(missing as unknown as object, { code: 'SB404', message: 'not_found' });
+  const dup = await t.throwsAsync(d.sql`select app.upsert_items(${c}, ${['a', 'b', 'a']}::text[], ${['1', '2', '3']}::text[])`);
+  t.like(dup as unknown as object, { code: 'SB422', message: 'duplicate_key', detail: 'Duplicate key found' });
+  const [n] = await d.sql`select count(*)::int as n from app.items where collection_id = ${c}`;
+  t.is(n!.n, 0);
+  const tooLong = await t.throwsAsync(d.sql`select app.upsert_items(${c}, ${['k'.repeat(256)]}::text[], ${['1']}::text[])`);
+  t.is((tooLong as unknown as { code: string }).code, '23514');
+});
+
+test('key patterns: * is the only wildcard; %, _ and \\ are literal', async (t) => {
+  const cases: Array<[string, string, boolean]> = [
+    ['a*', 'abc', true],
+    ['a_c', 'abc', false],
+    ['a_c', 'a_c', true],
+    ['a%', 'abc', false],
+    ['a%', 'a%', true],
+    ['a\\c', 'a\\c', true],
+    ['a\\*', 'a\\zz', true],
+    ['*', '', true],
+    ['A*', 'abc', false],
+  ];
+  for (const [pattern, key, expected] of cases) {
+    const [row] = await d.sql`select ${key}::text like app.key_pattern_to_like(${pattern}) as matches`;
+    t.is(row!.matches, expected, `${pattern} ~ ${key}`);
+  }
+});
+
+test('app.delete_collection_items deletes in batches after an id and reports the last candidate', async (t) => {
+  const p = await project(d.sql);
+  const c = await collection(d.sql, p, 'batches');
+  await d.sql`insert into app.items (collection_id, project_id, key, value) select ${c}, ${p}, 'k' || g, 'v' from generate_series(1, 25) g`;
+  let after = '0';
+  const sizes: number[] = [];
+  for (;;) {
+    const [r] = await d.sql`select deleted, last_id from app.delete_collection_items(${c}, 'k1*', null, null, null, null, ${after}, 4)`;
+    if (r!.last_id === null) break;
+    sizes.push(r!.deleted as number);
+    after = r!.last_id as string;
+  }
+  // k1, k10..k19 = 11 keys, in batches of 4.
+  t.deepEqual(sizes, [4, 4, 3]);
+  const left = await d.sql`select key from app.items where collection_id = ${c} and key like 'k1%'`;
+  t.is(left.length, 0);
+  t.deepEqual((await stats(d.sql, c)).kept, { item_count: 14, byte_size: (await stats(d.sql, c)).real.byte_size });
+});
