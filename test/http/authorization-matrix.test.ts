@@ -8,12 +8,20 @@ import test from 'ava';
 import { callers, createFixture, createUsers, expectedStatus, type Access, type Caller, type Fixture } from '../helpers/matrix.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
+interface Built {
+  path: string;
+  json?: unknown;
+  headers?: Record<string, string>;
+}
+
 interface Rule {
   access: Access;
+  /** v2 collections routes answer 403, not 404, for a project the token may not use (the wire contract). */
+  unreachable?: 403;
   /** The status of a successful call. */
   success: number;
   /** Builds the concrete request (creating whatever it addresses) for a fresh fixture. */
-  request(s: TestServer, f: Fixture, caller: Caller): Promise<{ path: string; json?: unknown }> | { path: string; json?: unknown };
+  request(s: TestServer, f: Fixture, caller: Caller): Promise<Built> | Built;
 }
 
 const p = (f: Fixture) => `/api/projects/${f.projectId}`;
@@ -34,6 +42,15 @@ async function workflow(s: TestServer, f: Fixture): Promise<string> {
   if (res.status !== 201) throw new Error(`workflow fixture: ${res.status} ${await res.text()}`);
   return id;
 }
+
+/** A collection with one item (key `k1`) in the fixture project; its name is unique, so v1 is never ambiguous here. */
+async function collection(s: TestServer, f: Fixture): Promise<string> {
+  const name = `c-${rand()}`;
+  const [c] = await s.sql`insert into app.collections (project_id, name) values (${f.projectId}, ${name}) returning id`;
+  await s.sql`insert into app.items (collection_id, project_id, key, value) values (${c!.id}, ${f.projectId}, 'k1', '"v1"')`;
+  return name;
+}
+const v2 = { 'x-api-version': '2' };
 
 async function server(s: TestServer, f: Fixture): Promise<string> {
   const [row] = await s.sql`insert into app.servers (project_id, name) values (${f.projectId}, ${`srv-${rand()}`}) returning id`;
@@ -98,6 +115,81 @@ const rules: Record<string, Rule> = {
     access: 'manage',
     success: 200,
     request: async (s, f) => ({ path: `/api/projects/${await sandbox(s, f)}/merge`, json: {} }),
+  },
+
+  // ---- collections: management API ----
+  'POST /api/projects/:id/collections': {
+    access: 'manage',
+    success: 201,
+    request: (_s, f) => ({ path: `${p(f)}/collections`, json: { name: `c-${rand()}` } }),
+  },
+  'GET /api/projects/:id/collections': { access: 'read', success: 200, request: (_s, f) => ({ path: `${p(f)}/collections` }) },
+  'PATCH /api/projects/:id/collections/:name': {
+    access: 'manage',
+    success: 200,
+    request: async (s, f) => ({ path: `${p(f)}/collections/${await collection(s, f)}`, json: { name: `r-${rand()}` } }),
+  },
+  'DELETE /api/projects/:id/collections/:name': {
+    access: 'manage',
+    success: 204,
+    request: async (s, f) => ({ path: `${p(f)}/collections/${await collection(s, f)}` }),
+  },
+  'GET /api/projects/:id/collections/:name/download': {
+    access: 'read',
+    success: 200,
+    request: async (s, f) => ({ path: `${p(f)}/collections/${await collection(s, f)}/download` }),
+  },
+
+  // ---- collections: data API (v1 by name, v2 by project id; one router path serves both shapes) ----
+  'GET /collections/:a': { access: 'read', success: 200, request: async (s, f) => ({ path: `/collections/${await collection(s, f)}` }) },
+  'GET /collections/:a/:b': {
+    access: 'read',
+    success: 200,
+    request: async (s, f) => ({ path: `/collections/${await collection(s, f)}/k1` }),
+  },
+  'GET /collections/:a/:b/:c': {
+    access: 'read',
+    unreachable: 403,
+    success: 200,
+    request: async (s, f) => ({ path: `/collections/${f.projectId}/${await collection(s, f)}/k1`, headers: v2 }),
+  },
+  'PUT /collections/:a/:b': {
+    access: 'write',
+    success: 200,
+    request: async (s, f) => ({ path: `/collections/${await collection(s, f)}/k2`, json: { value: 'x' } }),
+  },
+  'PUT /collections/:a/:b/:c': {
+    access: 'write',
+    unreachable: 403,
+    success: 200,
+    request: async (s, f) => ({ path: `/collections/${f.projectId}/${await collection(s, f)}/k2`, json: { value: 'x' }, headers: v2 }),
+  },
+  'POST /collections/:a': {
+    access: 'write',
+    success: 200,
+    request: async (s, f) => ({ path: `/collections/${await collection(s, f)}`, json: { items: [{ key: 'a', value: 'b' }] } }),
+  },
+  'POST /collections/:a/:b': {
+    access: 'write',
+    unreachable: 403,
+    success: 200,
+    request: async (s, f) => ({
+      path: `/collections/${f.projectId}/${await collection(s, f)}`,
+      json: { items: [{ key: 'a', value: 'b' }] },
+      headers: v2,
+    }),
+  },
+  'DELETE /collections/:a': { access: 'write', success: 200, request: async (s, f) => ({ path: `/collections/${await collection(s, f)}` }) },
+  'DELETE /collections/:a/:b': {
+    access: 'write',
+    success: 200,
+    request: async (s, f) => ({ path: `/collections/${await collection(s, f)}/k1` }),
+  },
+  'DELETE /collections/:a/:b/:c': {
+    access: 'write',
+    unreachable: 403,
+    success: 200,
+    request: async (s, f) => ({ path: `/collections/${f.projectId}/${await collection(s, f)}/k1`, headers: v2 }),
   },
 
   // ---- workflows ----
@@ -180,6 +272,7 @@ function expected(rule: Rule, key: string, caller: Caller): number {
   if (key.startsWith('GET /api/projects/:sandbox_id') || key.startsWith('POST /api/projects/:sandbox_id')) {
     if (caller === 'runThis') return 404;
   }
+  if (rule.unreachable && (caller === 'nonMember' || caller === 'runOther')) return rule.unreachable;
   // GET /api/projects lists what a run token reaches too.
   if (key === 'GET /api/projects' && (caller === 'runThis' || caller === 'runOther')) return 200;
   return expectedStatus(rule.access, caller, rule.success);
@@ -215,9 +308,14 @@ for (const [key, rule] of Object.entries(rules)) {
     const failures: string[] = [];
     for (const caller of callers) {
       const f = await createFixture(s, users);
-      const { path, json } = await rule.request(s, f, caller);
+      const { path, json, headers } = await rule.request(s, f, caller);
       const token = f.tokens[caller];
-      const res = await s.request(path, { method, ...(token ? { token } : {}), ...(json !== undefined ? { json } : {}) });
+      const res = await s.request(path, {
+        method,
+        ...(headers ? { headers } : {}),
+        ...(token ? { token } : {}),
+        ...(json !== undefined ? { json } : {}),
+      });
       const want = expected(rule, key, caller);
       const body = await res.text();
       if (res.status !== want) failures.push(`${caller}: expected ${want}, got ${res.status} ${body.slice(0, 200)}`);
