@@ -33,7 +33,9 @@ export function createApp(deps: Deps): App {
       if (ctx.status === 404 && ctx.body == null) {
         throw new HttpError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
       }
-      if (ctx.status === 405 && ctx.body == null) {
+      // The router answers 501 for a method it implements on no route at all (TRACE, PROPFIND…); to the
+      // client that is still a method this resource does not allow, and no client input may produce a 5xx.
+      if ((ctx.status === 405 || ctx.status === 501) && ctx.body == null) {
         throw new HttpError(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}.`, {
           allow: ctx.response.get('allow'),
         });
