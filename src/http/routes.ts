@@ -6,6 +6,7 @@ import { identityRoutes } from '../identity/routes.ts';
 import { sandboxesRoutes } from '../sandboxes/routes.ts';
 import { workflowsRoutes } from '../workflows/routes.ts';
 import type { Deps } from './deps.ts';
+import { openApiRoutes } from './openapi.ts';
 
 /** Every domain's routes, registered in this order. One line per domain. */
 export const routeModules: Array<(router: Router, deps: Deps) => void> = [
@@ -15,4 +16,5 @@ export const routeModules: Array<(router: Router, deps: Deps) => void> = [
   workflowsRoutes,
   fleetRoutes,
   consoleRoutes,
+  openApiRoutes,
 ];

@@ -2,11 +2,17 @@ import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { startService, type Service } from '../../src/service.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import { checkBody, checkResponse, type Exchange } from './openapi.ts';
 
 export interface TestServer extends TestDatabase {
   url: string;
   service: Service;
-  /** fetch() against the server; `path` is relative to its root. */
+  /**
+   * fetch() against the server; `path` is relative to its root. Every response
+   * is checked against the OpenAPI document (test/helpers/openapi.ts): a
+   * disagreement rejects the promise, or, for a streamed body, the body read
+   * (text/json/arrayBuffer/bytes/blob) that sees it.
+   */
   request(path: string, init?: RequestInit & { json?: unknown; token?: string }): Promise<Response>;
   /** Stops the service and drops its database; call from `test.after.always`. */
   stop(): Promise<void>;
@@ -37,15 +43,47 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       const h = new Headers(headers);
       if (json !== undefined) h.set('content-type', 'application/json');
       if (token) h.set('authorization', `Bearer ${token}`);
-      return fetch(`${service.url}${path}`, {
+      const url = `${service.url}${path}`;
+      return fetch(url, {
         ...rest,
         headers: h,
         ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
-      });
+      }).then((res) => validated(res, { method: (rest.method ?? 'GET').toUpperCase(), path: new URL(url).pathname }));
     },
     async stop() {
       await service.stop();
       await database.drop();
     },
   };
+}
+
+/**
+ * A body with a Content-Length is read from a clone and checked before the
+ * response is handed over. A streamed (chunked) body is not: reading it here
+ * would take away the test's control of the pace (backpressure, aborting
+ * mid-stream). Its whole-body reads check it instead, so a test that reads
+ * the stream with getReader() is not checked beyond the status and headers.
+ */
+async function validated(res: Response, request: { method: string; path: string }): Promise<Response> {
+  const x: Exchange = { ...request, status: res.status, contentType: res.headers.get('content-type') };
+  const check = checkResponse(x);
+  const streamed = res.body !== null && res.headers.get('content-length') === null;
+  if (!streamed) {
+    checkBody(x, check, res.body === null ? '' : await res.clone().text());
+    return res;
+  }
+  const text = res.text.bind(res);
+  const checkedText = async () => {
+    const body = await text();
+    checkBody(x, check, body);
+    return body;
+  };
+  Object.assign(res, {
+    text: checkedText,
+    json: async () => JSON.parse(await checkedText()) as unknown,
+    arrayBuffer: async () => new TextEncoder().encode(await checkedText()).buffer,
+    bytes: async () => new TextEncoder().encode(await checkedText()),
+    blob: async () => new Blob([await checkedText()], { type: res.headers.get('content-type') ?? '' }),
+  });
+  return res;
 }

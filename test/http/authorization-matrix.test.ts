@@ -264,6 +264,11 @@ const rules: Record<string, Rule> = {
   'GET /console': { access: 'public', success: 200, request: () => ({ path: '/console' }) },
   'GET /console/': { access: 'public', success: 200, request: () => ({ path: '/console/' }) },
   'GET /console/assets/:file': { access: 'public', success: 200, request: () => ({ path: '/console/assets/app.js' }) },
+
+  // ---- the API document and its viewer ----
+  'GET /openapi.json': { access: 'public', success: 200, request: () => ({ path: '/openapi.json' }) },
+  'GET /docs': { access: 'public', success: 200, request: () => ({ path: '/docs' }) },
+  'GET /docs/assets/:file': { access: 'public', success: 200, request: () => ({ path: '/docs/assets/init.js' }) },
 };
 
 /** Routes whose rules other suites own (e.g. run tokens on user-only routes behave differently). */
