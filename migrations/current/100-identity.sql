@@ -125,34 +125,7 @@ end
 $$;
 comment on function app.create_project(text, uuid) is 'Creates a root project with p_owner_id as its owner, in one transaction.';
 
--- Provisioning a sandbox: the project, its members (the parent's, with their
--- roles; the caller as owner) and its configuration, in one transaction.
-create function app.create_sandbox(p_parent_id uuid, p_name text, p_owner_id uuid)
-returns app.projects
-language plpgsql
-set search_path = app, pg_catalog
-as $$
-declare
-  v_sandbox app.projects;
-begin
-  -- Serialize with merges of and into the parent (app.merge_sandbox takes the same lock).
-  perform pg_advisory_xact_lock(hashtextextended(p_parent_id::text, 0));
-  if not exists (select 1 from app.projects where id = p_parent_id) then
-    raise exception using errcode = 'SB404', message = 'project_not_found',
-      detail = format('No project %s.', p_parent_id);
-  end if;
-  insert into app.projects (name, parent_id) values (p_name, p_parent_id) returning * into v_sandbox;
-  insert into app.project_users (project_id, user_id, role)
-  select v_sandbox.id, pu.user_id, pu.role from app.project_users pu where pu.project_id = p_parent_id
-  on conflict do nothing;
-  insert into app.project_users (project_id, user_id, role) values (v_sandbox.id, p_owner_id, 'owner')
-  on conflict (project_id, user_id) do update set role = 'owner';
-  -- Configuration cloned from the parent: see the sandboxes migration, which redefines this function.
-  return v_sandbox;
-end
-$$;
-comment on function app.create_sandbox(uuid, text, uuid) is
-  'Provisions a sandbox of p_parent_id: the project, the parent''s members with their roles, p_owner_id as owner, and the parent''s configuration, in one transaction. Takes the parent''s advisory lock. Raises SB404 project_not_found.';
+-- Provisioning a sandbox (app.create_sandbox) lives with the sandboxes: it also clones configuration.
 
 -- Adds a member or changes their role. Only an owner may grant or take away ownership.
 create function app.set_member(p_project_id uuid, p_email citext, p_role app.project_role, p_actor_role app.project_role)

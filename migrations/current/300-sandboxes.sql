@@ -10,6 +10,7 @@
 -- serialize, and no two transactions wait for each other in a cycle.
 -- app.sync_collections takes none: it is the step app.merge_sandbox runs under its locks.
 
+drop function if exists app.create_sandbox(uuid, text, uuid);
 drop function if exists app.merge_sandbox(uuid, uuid, uuid);
 drop function if exists app.merge_preview(uuid, uuid);
 drop function if exists app.sync_collections(uuid, uuid);
@@ -181,9 +182,9 @@ $$;
 comment on function app.merge_sandbox(uuid, uuid, uuid) is
   'Merges sandbox p_sandbox_id into its ancestor p_target_id: app.sync_collections plus an audit event (sandbox.merge, actor p_actor_id) on the target, all in the caller''s transaction. Returns what it created and deleted. Takes the advisory locks of both projects in ascending id order. The sandbox is kept. Raises SB404 project_not_found, SB422 not_a_sandbox, SB422 target_not_ancestor.';
 
--- Redefines 100-identity.sql's app.create_sandbox (same signature and behaviour)
--- so that provisioning also clones the parent's collections in the same transaction.
-create or replace function app.create_sandbox(p_parent_id uuid, p_name text, p_owner_id uuid)
+-- Provisioning: the project, its members (the parent's, with their roles; the
+-- caller as owner) and its configuration, in one transaction.
+create function app.create_sandbox(p_parent_id uuid, p_name text, p_owner_id uuid)
 returns app.projects
 language plpgsql
 set search_path = app, pg_catalog

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +5,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Deps } from '../http/deps.ts';
 import { notFound } from '../http/errors.ts';
+import { sendStaticAsset, staticAsset, type StaticAsset } from '../http/static-assets.ts';
 
 const staticDir = fileURLToPath(new URL('./static/', import.meta.url));
 
@@ -17,12 +17,6 @@ const contentTypes: Readonly<Record<string, string>> = {
   '.png': 'image/png',
   '.ico': 'image/x-icon',
 };
-
-interface StaticFile {
-  body: Buffer;
-  type: string;
-  etag: string;
-}
 
 /**
  * The console only ever talks to this origin; the policy makes the browser
@@ -39,11 +33,10 @@ const contentSecurityPolicy = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-function load(file: string): StaticFile {
-  const body = readFileSync(path.join(staticDir, file));
+function load(file: string): StaticAsset {
   const type = contentTypes[path.extname(file)];
   if (!type) throw new Error(`console asset ${file} has no known content type`);
-  return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+  return staticAsset(readFileSync(path.join(staticDir, file)), type);
 }
 
 /**
@@ -51,28 +44,15 @@ function load(file: string): StaticFile {
  * start: a request names a key of this map or gets 404, so no request path
  * ever reaches the filesystem (no traversal, no symlink surprises).
  */
-function loadAssets(): Map<string, StaticFile> {
-  const assets = new Map<string, StaticFile>();
+function loadAssets(): Map<string, StaticAsset> {
+  const assets = new Map<string, StaticAsset>();
   for (const entry of readdirSync(path.join(staticDir, 'assets'), { withFileTypes: true })) {
     if (entry.isFile() && contentTypes[path.extname(entry.name)]) assets.set(entry.name, load(`assets/${entry.name}`));
   }
   return assets;
 }
 
-function send(ctx: Context, file: StaticFile): void {
-  // No build step means no content-hashed file names, so every load revalidates: a cheap 304 by ETag.
-  ctx.set('cache-control', 'no-cache');
-  ctx.set('etag', file.etag);
-  ctx.set('x-content-type-options', 'nosniff');
-  ctx.set('referrer-policy', 'no-referrer');
-  ctx.set('content-security-policy', contentSecurityPolicy);
-  if (ctx.get('if-none-match') === file.etag) {
-    ctx.status = 304;
-    return;
-  }
-  ctx.type = file.type;
-  ctx.body = file.body;
-}
+const send = (ctx: Context, file: StaticAsset) => sendStaticAsset(ctx, file, contentSecurityPolicy);
 
 /** The web console: static files under /console; everything it shows comes from the public API. */
 export function consoleRoutes(router: Router, _deps: Deps): void {

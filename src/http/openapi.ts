@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Deps } from './deps.ts';
 import { notFound } from './errors.ts';
+import { sendStaticAsset, staticAsset, type StaticAsset } from './static-assets.ts';
 
 /**
  * The OpenAPI 3.1 document of every route the router serves: the contract.
@@ -1007,19 +1007,9 @@ export const openApiDocument: OpenApiDocument = buildDocument();
 
 // ---- routes: the document and its viewer -----------------------------------
 
-interface Asset {
-  body: Buffer;
-  type: string;
-  etag: string;
-}
-
-const asset = (body: Buffer | string, type: string): Asset => {
-  const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body);
-  return { body: buffer, type, etag: `"${createHash('sha256').update(buffer).digest('base64url').slice(0, 27)}"` };
-};
 
 /** The viewer's files: Swagger UI from node_modules (no CDN), plus our start-up script, allow-listed by name. */
-function loadViewer(): Map<string, Asset> {
+function loadViewer(): Map<string, StaticAsset> {
   const dist = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
   const file = (name: string) => readFileSync(path.join(dist, name));
   const init = `window.ui = SwaggerUIBundle({
@@ -1032,10 +1022,10 @@ function loadViewer(): Map<string, Asset> {
 });
 `;
   return new Map([
-    ['swagger-ui.css', asset(file('swagger-ui.css'), 'text/css; charset=utf-8')],
-    ['swagger-ui-bundle.js', asset(file('swagger-ui-bundle.js'), 'text/javascript; charset=utf-8')],
-    ['favicon-32x32.png', asset(file('favicon-32x32.png'), 'image/png')],
-    ['init.js', asset(init, 'text/javascript; charset=utf-8')],
+    ['swagger-ui.css', staticAsset(file('swagger-ui.css'), 'text/css; charset=utf-8')],
+    ['swagger-ui-bundle.js', staticAsset(file('swagger-ui-bundle.js'), 'text/javascript; charset=utf-8')],
+    ['favicon-32x32.png', staticAsset(file('favicon-32x32.png'), 'image/png')],
+    ['init.js', staticAsset(init, 'text/javascript; charset=utf-8')],
   ]);
 }
 
@@ -1073,23 +1063,12 @@ const viewerPolicy = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-function send(ctx: Context, file: Asset): void {
-  ctx.set('cache-control', 'no-cache');
-  ctx.set('etag', file.etag);
-  ctx.set('x-content-type-options', 'nosniff');
-  ctx.set('content-security-policy', viewerPolicy);
-  if (ctx.get('if-none-match') === file.etag) {
-    ctx.status = 304;
-    return;
-  }
-  ctx.type = file.type;
-  ctx.body = file.body;
-}
+const send = (ctx: Context, file: StaticAsset) => sendStaticAsset(ctx, file, viewerPolicy);
 
 /** GET /openapi.json, GET /docs and the viewer's files under /docs/assets/. All public. */
 export function openApiRoutes(router: Router, _deps: Deps): void {
-  const documentJson = asset(JSON.stringify(openApiDocument), 'application/json; charset=utf-8');
-  const page = asset(viewerPage, 'text/html; charset=utf-8');
+  const documentJson = staticAsset(JSON.stringify(openApiDocument), 'application/json; charset=utf-8');
+  const page = staticAsset(viewerPage, 'text/html; charset=utf-8');
   const viewer = loadViewer();
 
   router.get('/openapi.json', (ctx) => {
