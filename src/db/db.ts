@@ -63,6 +63,10 @@ export function createDb(options: DbOptions): Db {
     // Protocol-level notices (e.g. "relation already exists, skipping") are not errors.
     onnotice: () => undefined,
     connect_timeout: 10,
+    // postgres.js waits before reconnecting, growing to 20 s after repeated failures, and queues
+    // queries meanwhile: with the database down a request would hang instead of getting its 503.
+    // Retrying a closed connection after at most 100 ms makes it fail (or recover) fast.
+    backoff: () => 0.1,
     idle_timeout: 60,
     connection: {
       application_name: options.applicationName ?? 'sandbar',

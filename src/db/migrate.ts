@@ -18,7 +18,9 @@ export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.m
 function settings(connectionString: string, rootConnectionString: string): Settings {
   return {
     connectionString,
-    rootConnectionString,
+    // With an external DATABASE_URL the service has no other root connection to give, and graphile-migrate
+    // refuses one equal to connectionString; applying migrations never uses it (only reset and shadow do).
+    ...(rootConnectionString !== connectionString ? { rootConnectionString } : {}),
     migrationsFolder,
     logger: quietLogger,
   };
