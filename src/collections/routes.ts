@@ -57,7 +57,26 @@ const postBody = z.object({ items: z.array(z.object({ key: itemKey, value: itemV
 // microseconds of `created`/`updated`, and Postgres rejects impossible dates (22008 → 400).
 const isoDateTime = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$/, 'must be an ISO-8601 date-time with offset');
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$/, 'must be an ISO-8601 date-time with offset')
+  .refine(possibleDateTime, 'must be a real date and time');
+
+/**
+ * Calendar and clock ranges. Postgres casts a filter date only when it has a row to compare it
+ * with, so without this an impossible date (2024-02-30) on an empty page was a 200, not a 400.
+ */
+function possibleDateTime(s: string): boolean {
+  const [y, mo, d, h, mi, sec] = [s.slice(0, 4), s.slice(5, 7), s.slice(8, 10), s.slice(11, 13), s.slice(14, 16), s.slice(17, 19)].map(Number) as [
+    number, number, number, number, number, number,
+  ];
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
+  const seconds = s[16] === ':' ? sec : 0;
+  if (days === undefined || d < 1 || d > days || mi > 59 || seconds > 60) return false;
+  // Postgres accepts 24:00:00 (the end of the day) and nothing later.
+  return h < 24 || (h === 24 && mi === 0 && seconds === 0 && !/\.\d*[1-9]/.test(s.slice(19)));
+}
+// No stored key holds a NUL byte (Postgres text cannot), so a pattern with one is malformed, not a 422 from the database.
+const keyPatternParam = z.string().max(1000).refine((k) => !k.includes('\0'), 'must not contain NUL');
 const dateFilters = {
   created_after: isoDateTime.optional(),
   created_before: isoDateTime.optional(),
@@ -67,7 +86,7 @@ const dateFilters = {
 const v1Only = { project_id: uuid.optional() };
 const streamQuery = z
   .object({
-    key: z.string().max(1000).optional(),
+    key: keyPatternParam.optional(),
     limit: z
       .string()
       .regex(/^\d{1,20}$/, 'must be a positive whole number')
@@ -79,7 +98,7 @@ const streamQuery = z
     ...dateFilters,
   })
   .strict();
-const deleteAllQuery = z.object({ key: z.string().max(1000).optional(), ...dateFilters }).strict();
+const deleteAllQuery = z.object({ key: keyPatternParam.optional(), ...dateFilters }).strict();
 const itemQuery = z.object({}).strict();
 // v1 also takes ?project_id= to disambiguate; on v2 the path names the project.
 const v1Queries = {
@@ -137,7 +156,10 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
     const ids = principalIds(principal);
     if (v2ProjectId !== undefined) {
       const projectId = parseParam(v2ProjectId, uuid, 'project');
-      const [row] = await resolveCollectionInProject.run({ ...ids, projectId, name }, db.conn);
+      // A name that is no slug names nothing, but the project must still be checked first (403 before 404);
+      // it is not sent as is, since one with a NUL byte would make Postgres refuse the query (22021 → 422).
+      const lookupName = slug.test(name) && name.length <= 255 ? name : '';
+      const [row] = await resolveCollectionInProject.run({ ...ids, projectId, name: lookupName }, db.conn);
       // v2 names the project: a valid token that may not use it is refused, not told "not found".
       if (!row?.role) throw forbidden('This token may not use that project.');
       if (!roleAllows(row.role, access)) throw forbidden(`This needs the ${access} permission on the project.`);
@@ -197,7 +219,8 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
   async function getOne(ctx: Context, a: Address & { key: string }): Promise<void> {
     const q = parseQuery(ctx, a.projectId === undefined ? v1Queries.item : itemQuery);
     const target = await resolve(ctx, 'read', a.name, a.projectId, v1ProjectId(q));
-    const [row] = await getItem.run({ collectionId: target.collectionId, key: a.key }, db.conn);
+    // A key with a NUL byte cannot have been stored (Postgres text cannot hold one): it is absent, not invalid.
+    const [row] = a.key.includes('\0') ? [] : await getItem.run({ collectionId: target.collectionId, key: a.key }, db.conn);
     if (!row) {
       ctx.status = 204;
       return;
@@ -263,7 +286,7 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
   async function deleteOne(ctx: Context, a: Address & { key: string }): Promise<void> {
     const q = parseQuery(ctx, a.projectId === undefined ? v1Queries.item : itemQuery);
     const target = await resolve(ctx, 'write', a.name, a.projectId, v1ProjectId(q));
-    const rows = await deleteItem.run({ collectionId: target.collectionId, key: a.key }, db.conn);
+    const rows = a.key.includes('\0') ? [] : await deleteItem.run({ collectionId: target.collectionId, key: a.key }, db.conn);
     ctx.body = { key: a.key, deleted: rows.length, error: null };
   }
 

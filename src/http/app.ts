@@ -30,7 +30,9 @@ export function createApp(deps: Deps): App {
     ctx.set('x-request-id', requestId);
     try {
       await next();
-      if (ctx.status === 404 && ctx.body == null) {
+      // The router's 501 comes with an empty Allow when no route has this path at all: that is an unknown path.
+      const unknownPath = ctx.status === 501 && ctx.body == null && ctx.response.get('allow') === '';
+      if ((ctx.status === 404 || unknownPath) && ctx.body == null) {
         throw new HttpError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
       }
       // The router answers 501 for a method it implements on no route at all (TRACE, PROPFIND…); to the
