@@ -23,10 +23,30 @@ export function jsonBody(limitBytes: number) {
       if (!ctx.is('application/json', '+json')) {
         throw new HttpError(415, 'unsupported_media_type', 'Request bodies must be JSON (content-type: application/json).');
       }
-      ctx.request.body = await coBody.json(ctx.req, { limit: limitBytes, strict: true });
+      try {
+        ctx.request.body = await coBody.json(ctx.req, { limit: limitBytes, strict: true });
+      } catch (error) {
+        if ((error as { status?: number }).status === 413) discardRest(ctx.req);
+        throw error;
+      }
     }
     await next();
   };
+}
+
+/**
+ * After a 413 the client may still be uploading. Closing the socket with its
+ * data unread makes the kernel send RST, which can overtake the 413, so the
+ * client sees a reset instead of the answer. Read and drop the rest (nothing is
+ * kept), and cut the connection if the upload goes on for more than 5 s.
+ */
+const DISCARD_MS = 5_000;
+function discardRest(req: Context['req']): void {
+  const timer = setTimeout(() => req.socket.destroy(), DISCARD_MS);
+  timer.unref();
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
 }
 
 function hasBody(ctx: Context): boolean {

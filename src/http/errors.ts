@@ -139,7 +139,7 @@ function fromMapping(m: Mapping, constraint?: string): HttpError {
 function fromBodyError(status: number, type: string | undefined, message: string | undefined): HttpError {
   switch (status) {
     case 413:
-      return new HttpError(413, 'payload_too_large', 'The request body is too large.', { connection: 'close' });
+      return new HttpError(413, 'payload_too_large', 'The request body is too large.');
     case 415:
       return new HttpError(415, 'unsupported_media_type', message ?? 'Unsupported content encoding.');
     default:

@@ -10,7 +10,9 @@ export interface HttpServer {
 }
 
 export async function listen(koa: Koa, host: string, port: number): Promise<HttpServer> {
-  const server = http.createServer(koa.callback());
+  // Node enforces headersTimeout/requestTimeout only when it sweeps connections (every 30 s by
+  // default), so a slow-loris client could live 45 s; sweep every 2 s.
+  const server = http.createServer({ connectionsCheckingInterval: 2_000 }, koa.callback());
   // Slow-loris defences: a client must send its headers and body in bounded time.
   server.headersTimeout = 15_000;
   server.requestTimeout = 120_000;
