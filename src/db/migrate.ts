@@ -50,12 +50,18 @@ export async function migrateWithCurrent(connectionString: string, rootConnectio
   }
 }
 
-/** The newest committed migration file, e.g. "000003.sql", or undefined when there is none. */
+/**
+ * The newest committed migration as graphile-migrate records it once applied
+ * (graphile_migrate.migrations.filename): its number without the message slug,
+ * so "000003-add-things.sql" is "000003.sql". Undefined when there is none.
+ */
 export async function latestCommittedMigration(): Promise<string | undefined> {
-  const files = (await readdir(path.join(migrationsFolder, 'committed')).catch(() => [] as string[]))
-    .filter((f) => /^\d{6}(-[\w-]+)?\.sql$/.test(f))
+  const numbers = (await readdir(path.join(migrationsFolder, 'committed')).catch(() => [] as string[]))
+    .map((f) => /^(\d{6})(-[-\w]*)?\.sql$/.exec(f)?.[1])
+    .filter((n): n is string => n !== undefined)
     .sort();
-  return files.at(-1);
+  const latest = numbers.at(-1);
+  return latest === undefined ? undefined : `${latest}.sql`;
 }
 
 /** Creates `database` on the server if it does not exist yet. */
