@@ -88,7 +88,15 @@ test('README curl examples run against a server', async (t) => {
       const where = `README.md sh block ${index + 1} (line ${block.line})`;
       const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
         const child = spawn('bash', ['-c', `set -euo pipefail\n${block.text}`], {
-          env: { ...process.env, SANDBAR_URL: s.url, TOKEN: user.token },
+          // The CLI (e.g. `sandbar user create`) must reach the server's database and signing key.
+          env: {
+            ...process.env,
+            SANDBAR_URL: s.url,
+            TOKEN: user.token,
+            DATABASE_URL: s.databaseUrl,
+            SANDBAR_DATA_DIR: process.env.SANDBAR_TEST_DATA_DIR ?? '.data-test',
+            LOG_LEVEL: 'warn',
+          },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let out = '';

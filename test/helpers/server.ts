@@ -5,7 +5,9 @@ import { createTestDatabase, type TestDatabase } from './db.ts';
 import { checkBody, checkResponse, type Exchange } from './openapi.ts';
 
 export interface TestServer extends TestDatabase {
+  /** The HTTP server's root URL (TestDatabase's `url` is kept as `databaseUrl`). */
   url: string;
+  databaseUrl: string;
   service: Service;
   /**
    * fetch() against the server; `path` is relative to its root. Every response
@@ -36,6 +38,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   });
   return {
     ...database,
+    databaseUrl: database.url,
     url: service.url,
     service,
     request(path, init = {}) {
