@@ -13,7 +13,6 @@
  * fails: a crash detector, not a gate on noise. See bench/README.md.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +26,7 @@ import { startService } from '../src/service.ts';
 import { startCeiling } from './ceiling.ts';
 import { itemValue } from './items.ts';
 import type { HttpResult, Scenario, StreamResult, Task } from './load-worker.ts';
+import { freePort } from '../src/db/embedded.ts';
 
 // ---- options ------------------------------------------------------------------
 
@@ -95,17 +95,6 @@ function spread(xs: number[]): Spread {
 }
 
 // ---- database, service, ceiling, load worker ------------------------------------
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'sandbar-bench-'));
 const dbServer = await provideDatabaseServer({

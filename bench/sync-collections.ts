@@ -13,7 +13,6 @@
  * rows, not with round trips.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -21,23 +20,13 @@ import postgres from 'postgres';
 import { ensureDatabase, migrateWithCurrent } from '../src/db/migrate.ts';
 import { provideDatabaseServer } from '../src/db/provider.ts';
 import { createLogger } from '../src/log.ts';
+import { freePort } from '../src/db/embedded.ts';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const COLLECTIONS = Number(process.env.COLLECTIONS ?? 10_000);
 const DIFFERING = Number(process.env.DIFFERING ?? 1_000);
 const ITEMS_PER_DOOMED = 10;
 const DATABASE = `sandbar_bench_${process.pid}`;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
   const started = performance.now();

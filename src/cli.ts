@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { ensureDatabase, migrateWithCurrent } from './db/migrate.ts';
+import { freePort } from './db/embedded.ts';
 import { provideDatabaseServer } from './db/provider.ts';
 import { identityCommands } from './identity/cli.ts';
 import { createLogger } from './log.ts';
@@ -166,7 +167,7 @@ async function genQueries(args: string[], config: Config): Promise<number> {
   const server = await provideDatabaseServer({
     databaseUrl: config.DATABASE_URL,
     embeddedDir: path.join(tmp, 'pg'),
-    embeddedPort: 20000 + Math.floor(Math.random() * 20000),
+    embeddedPort: await freePort(),
     log,
     whenRunning: 'own',
   });

@@ -6,26 +6,15 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { ensureDatabase, migrateWithCurrent } from '../src/db/migrate.ts';
 import { provideDatabaseServer } from '../src/db/provider.ts';
 import { createLogger } from '../src/log.ts';
+import { freePort } from '../src/db/embedded.ts';
 
 export const TEMPLATE_DATABASE = 'sandbar_test_template';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'sandbar-test-'));

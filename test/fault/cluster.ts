@@ -5,27 +5,16 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
-import { startEmbeddedCluster, type EmbeddedCluster } from '../../src/db/embedded.ts';
+import { freePort, startEmbeddedCluster, type EmbeddedCluster } from '../../src/db/embedded.ts';
 import { ensureDatabase, migrateWithCurrent } from '../../src/db/migrate.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { startService, type Service } from '../../src/service.ts';
 import { createUser } from '../../sql/identity.queries.ts';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+export { freePort };
 
 export interface FaultCluster {
   dir: string;

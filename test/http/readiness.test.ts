@@ -5,38 +5,16 @@
  * a dedicated embedded cluster, since it stops and restarts it.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import postgres from 'postgres';
 import { loadConfig } from '../../src/config/config.ts';
-import { startEmbeddedCluster, type EmbeddedCluster } from '../../src/db/embedded.ts';
+import { freePort, startEmbeddedCluster, type EmbeddedCluster } from '../../src/db/embedded.ts';
 import { ensureDatabase, latestCommittedMigration, migrateWithCurrent } from '../../src/db/migrate.ts';
 import { createLogger } from '../../src/log.ts';
 import { DATABASE_NAME, startService, type Service } from '../../src/service.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `check` until it returns a value other than undefined, or fails after `ms`. */
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from '../helpers/poll.ts';
 
 let tmp: string;
 let pgDir: string;
