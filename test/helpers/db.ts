@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { createDb, type Db } from '../../src/db/db.ts';
+import { until } from './poll.ts';
 
 export interface TestDatabase {
   name: string;
@@ -48,4 +49,23 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await a.unsafe(`drop database if exists ${name} with (force)`).finally(() => a.end());
     },
   };
+}
+
+/**
+ * Waits until graphile-migrate's pooled connection (it has no application_name)
+ * has left the server at `url`: migrate() closes its pool without waiting, and a
+ * test that stops the server right after would otherwise race that close.
+ */
+export async function migratorGone(url: string): Promise<void> {
+  const admin = postgres(url, { max: 1, onnotice: () => undefined });
+  try {
+    await until('graphile-migrate to release its connection', 10_000, async () => {
+      const [row] = await admin<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity
+        where backend_type = 'client backend' and application_name = '' and pid <> pg_backend_pid()`;
+      return row!.n === 0 ? true : undefined;
+    });
+  } finally {
+    await admin.end({ timeout: 1 });
+  }
 }

@@ -14,9 +14,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
-import postgres from 'postgres';
 import { freePort } from '../../src/db/embedded.ts';
 import { until } from '../helpers/poll.ts';
+import { migratorGone } from '../helpers/db.ts';
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -134,28 +134,6 @@ async function startReady(t: ExecutionContext, dir: string, port: number, pgPort
   return proc;
 }
 
-/**
- * graphile-migrate keeps its pg pool open for 200 ms after a migration, and its
- * pool error handler calls process.exit(1) if the server drops that idle
- * connection. Stopping the cluster inside that window (a SIGTERM right after
- * start-up) would then exit 1 instead of 0 — a known start-up race, reported
- * separately. Wait for the migrator's connection (node-postgres sets no
- * application_name) to close, so these tests exercise the steady state.
- */
-async function migratorGone(pgPort: number): Promise<void> {
-  const admin = postgres(`postgres://postgres:postgres@127.0.0.1:${pgPort}/postgres`, { max: 1, onnotice: () => undefined });
-  try {
-    await until('graphile-migrate to release its connection', 10_000, async () => {
-      const [row] = await admin<{ n: number }[]>`
-        select count(*)::int as n from pg_stat_activity
-        where backend_type = 'client backend' and application_name = '' and pid <> pg_backend_pid()`;
-      return row!.n === 0 ? true : undefined;
-    });
-  } finally {
-    await admin.end({ timeout: 1 });
-  }
-}
-
 async function postmasterPid(dir: string): Promise<number> {
   return Number((await readFile(path.join(dir, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0]);
 }
@@ -194,7 +172,7 @@ test.serial('serve logs its URL as one JSON line and /readyz answers 200; SIGTER
   const [port, pgPort] = [await freePort(), await freePort()];
   const proc = await startReady(t, dir, port, pgPort);
   t.is(await listening(pgPort), true);
-  await migratorGone(pgPort);
+  await migratorGone(`postgres://postgres:postgres@127.0.0.1:${pgPort}/postgres`);
 
   proc.child.kill('SIGTERM');
   const exit = await until('exit after SIGTERM', 30_000, () => proc.exit);
@@ -223,7 +201,7 @@ test.serial('after kill -9 the cluster survives, and a new serve on the same dat
   t.is(await postmasterPid(dir), postmaster, 'the orphaned postmaster was adopted, not restarted');
 
   // The adopted cluster is owned: a clean shutdown stops it too.
-  await migratorGone(pgPort);
+  await migratorGone(`postgres://postgres:postgres@127.0.0.1:${pgPort}/postgres`);
   second.child.kill('SIGTERM');
   t.deepEqual(await until('exit after SIGTERM', 30_000, () => second.exit), { code: 0, signal: null }, second.stderr());
   await until('nothing listening on the PG port', 60_000, async () => ((await listening(pgPort)) ? undefined : true));
@@ -243,7 +221,7 @@ test.serial('SIGTERM drains an in-flight request (a slowly sent body) and refuse
   const dir = await tempDir();
   const [port, pgPort] = [await freePort(), await freePort()];
   const proc = await startReady(t, dir, port, pgPort);
-  await migratorGone(pgPort);
+  await migratorGone(`postgres://postgres:postgres@127.0.0.1:${pgPort}/postgres`);
 
   const body = JSON.stringify({ slow: 'x'.repeat(64) });
   const half = body.slice(0, body.length / 2);

@@ -8,13 +8,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import postgres from 'postgres';
 import { loadConfig } from '../../src/config/config.ts';
 import { freePort, startEmbeddedCluster, type EmbeddedCluster } from '../../src/db/embedded.ts';
 import { ensureDatabase, latestCommittedMigration, migrateWithCurrent } from '../../src/db/migrate.ts';
 import { createLogger } from '../../src/log.ts';
 import { DATABASE_NAME, startService, type Service } from '../../src/service.ts';
 import { until } from '../helpers/poll.ts';
+import { migratorGone } from '../helpers/db.ts';
 
 let tmp: string;
 let pgDir: string;
@@ -54,25 +54,6 @@ test.after.always(async () => {
 async function get(route: string): Promise<{ status: number; retryAfter: string | null; body: unknown }> {
   const res = await fetch(`${service!.url}${route}`, { signal: AbortSignal.timeout(15_000) });
   return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
-}
-
-/**
- * graphile-migrate keeps its pg pool for 200 ms after migrating and calls
- * process.exit(1) if the server drops that idle connection; wait for it to go
- * before stopping the cluster (node-postgres sets no application_name).
- */
-async function migratorGone(url: string): Promise<void> {
-  const admin = postgres(url, { max: 1, onnotice: () => undefined });
-  try {
-    await until('graphile-migrate to release its connection', 10_000, async () => {
-      const [row] = await admin<{ n: number }[]>`
-        select count(*)::int as n from pg_stat_activity
-        where backend_type = 'client backend' and application_name = '' and pid <> pg_backend_pid()`;
-      return row!.n === 0 ? true : undefined;
-    });
-  } finally {
-    await admin.end({ timeout: 1 });
-  }
 }
 
 test.serial('/readyz is 503 while the database is down and 200 once it is back; /healthz stays 200', async (t) => {
