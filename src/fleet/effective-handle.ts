@@ -1,6 +1,6 @@
 /**
  * The handle a release is addressed by, computed the way the database does
- * (`app.effective_handle` in migrations/current/500-fleet.sql) so clients and
+ * (`app.effective_handle` in migrations/committed/000001-initial-schema.sql) so clients and
  * the CLI can preview it: the name when not empty, else the basename of the
  * release command with trailing slashes stripped first; null — never "" — when
  * that is empty (a logs-only release has no handle).

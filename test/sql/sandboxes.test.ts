@@ -1,5 +1,5 @@
 /**
- * The sandbox functions of migrations/current/300-sandboxes.sql, called
+ * The sandbox functions of migrations/committed/000001-initial-schema.sql, called
  * directly: clone on provision, sync, preview and merge, the ancestor check,
  * nested sandboxes, idempotency, atomicity and the provision/merge lock.
  */
