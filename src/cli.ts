@@ -63,7 +63,9 @@ const commands: Record<string, Command> = {
       console.log(`export DATABASE_URL='${database.url}'`);
       console.log(`export SHADOW_DATABASE_URL='${shadow.toString()}'`);
       console.log(`export ROOT_DATABASE_URL='${rootUrl.toString()}'`);
-      await database.server.stop();
+      // Left running on purpose: the URLs are for graphile-migrate and pgtyped to use next.
+      // pg_ctl started it detached; `sandbar serve` adopts it, or stop it with its pg_ctl.
+      if (database.server.kind === 'embedded') console.error('# the embedded cluster stays running for these URLs');
       return 0;
     },
   },
