@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:80a32bb915948f599a1a4197614c113ec3657934
+--! Hash: sha1:f14065629ee5ac63ba43787adb32047d33668ca1
 --! Message: Initial schema
 
 --! split: 100-identity.sql
@@ -413,6 +413,7 @@ drop function if exists app.create_sandbox(uuid, text, uuid);
 drop function if exists app.merge_sandbox(uuid, uuid, uuid);
 drop function if exists app.merge_preview(uuid, uuid);
 drop function if exists app.sync_collections(uuid, uuid);
+drop function if exists app.merge_plan(uuid, uuid);
 drop function if exists app.clone_collections_from_parent(uuid);
 drop function if exists app.resolve_merge_target(uuid, uuid);
 drop table if exists app.audit_events cascade;
@@ -483,6 +484,28 @@ $$;
 comment on function app.clone_collections_from_parent(uuid) is
   'Creates in sandbox p_sandbox_id an empty collection for every collection of its parent that it lacks (by name; items are never copied), in one INSERT … SELECT. Returns how many it created: a second call returns 0. Takes the parent''s advisory lock. Raises SB404 project_not_found, SB422 not_a_sandbox (a root project).';
 
+-- What a merge of p_sandbox_id into the (already resolved) target would change:
+-- the one definition app.merge_preview shows and app.sync_collections carries
+-- out, so the preview can never promise something other than the merge does.
+create function app.merge_plan(p_sandbox_id uuid, p_target_id uuid)
+returns table (action text, collection_id uuid, name text, item_count bigint, byte_size bigint)
+language sql stable
+set search_path = app, pg_catalog
+as $$
+  select 'create'::text, null::uuid, s.name, 0::bigint, 0::bigint
+    from app.collections s
+   where s.project_id = p_sandbox_id
+     and not exists (select 1 from app.collections t where t.project_id = p_target_id and t.name = s.name)
+  union all
+  select 'delete'::text, t.id, t.name, coalesce(st.item_count, 0)::bigint, coalesce(st.byte_size, 0)::bigint
+    from app.collections t
+    left join app.collection_stats st on st.collection_id = t.id
+   where t.project_id = p_target_id
+     and not exists (select 1 from app.collections s where s.project_id = p_sandbox_id and s.name = t.name)
+$$;
+comment on function app.merge_plan(uuid, uuid) is
+  'The changes a merge of sandbox p_sandbox_id into p_target_id would make now: (create, null, name, 0, 0) for each sandbox-only name, (delete, collection id, name, item_count, byte_size) for each target-only collection. Checks nothing about the pair (app.merge_preview and app.merge_sandbox do). Locks nothing. Raises nothing.';
+
 create function app.sync_collections(p_sandbox_id uuid, p_target_id uuid)
 returns table (action text, name text, item_count bigint, byte_size bigint)
 language plpgsql
@@ -495,21 +518,16 @@ begin
   -- Step 1: names only in the sandbox are created, empty, in the target.
   return query
   insert into app.collections as t (project_id, name)
-  select v_target_id, s.name
-    from app.collections s
-   where s.project_id = p_sandbox_id
-     and not exists (select 1 from app.collections c where c.project_id = v_target_id and c.name = s.name)
+  select v_target_id, p.name from app.merge_plan(p_sandbox_id, v_target_id) p where p.action = 'create'
   on conflict (project_id, name) do nothing
   returning 'created'::text, t.name, 0::bigint, 0::bigint;
   -- Step 2: names only in the target are deleted from it; their items go with them (on delete cascade).
   -- The counts are read before the delete, in the same statement's snapshot.
   return query
   with doomed as (
-    select t.id, t.name, coalesce(st.item_count, 0)::bigint as item_count, coalesce(st.byte_size, 0)::bigint as byte_size
-      from app.collections t
-      left join app.collection_stats st on st.collection_id = t.id
-     where t.project_id = v_target_id
-       and not exists (select 1 from app.collections s where s.project_id = p_sandbox_id and s.name = t.name)
+    select p.collection_id as id, p.name, p.item_count, p.byte_size
+      from app.merge_plan(p_sandbox_id, v_target_id) p
+     where p.action = 'delete'
   ), deleted as (
     delete from app.collections t using doomed d where t.id = d.id returning t.id
   )
@@ -530,17 +548,9 @@ declare
   v_target_id uuid := app.resolve_merge_target(p_sandbox_id, p_target_id);
 begin
   return query
-  select 'create'::text, s.name, 0::bigint, 0::bigint
-    from app.collections s
-   where s.project_id = p_sandbox_id
-     and not exists (select 1 from app.collections t where t.project_id = v_target_id and t.name = s.name)
-  union all
-  select 'delete'::text, t.name, coalesce(st.item_count, 0)::bigint, coalesce(st.byte_size, 0)::bigint
-    from app.collections t
-    left join app.collection_stats st on st.collection_id = t.id
-   where t.project_id = v_target_id
-     and not exists (select 1 from app.collections s where s.project_id = p_sandbox_id and s.name = t.name)
-  order by 1, 2;
+  select p.action, p.name, p.item_count, p.byte_size
+    from app.merge_plan(p_sandbox_id, v_target_id) p
+   order by 1, 2;
 end
 $$;
 comment on function app.merge_preview(uuid, uuid) is
