@@ -54,7 +54,8 @@ const putBody = z.object({ value: itemValue }).strict();
 const postBody = z.object({ items: z.array(z.object({ key: itemKey, value: itemValue }).strict()).max(UPSERT_ITEMS_MAX) }).strict();
 
 // Full ISO-8601 date-times with an offset. Passed to Postgres as text, not as a JS Date: that keeps the
-// microseconds of `created`/`updated`, and Postgres rejects impossible dates (22008 → 400).
+// microseconds of `created`/`updated`. (Typing the parameters timestamptz would not help: postgres.js
+// serializes a timestamptz parameter through new Date(), which throws on 2024-02-30 and drops microseconds.)
 const isoDateTime = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$/, 'must be an ISO-8601 date-time with offset')
