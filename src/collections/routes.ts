@@ -19,7 +19,7 @@ import {
 } from '../../sql/collections.queries.ts';
 import type { Deps } from '../http/deps.ts';
 import { badRequest, conflict, forbidden, HttpError, notFound } from '../http/errors.ts';
-import { parseBody, parseParam, parseQuery } from '../http/validate.ts';
+import { parseBody, parseParam, parseQuery, uuidParam } from '../http/validate.ts';
 import { principalIds, roleAllows, type Access } from '../identity/principal.ts';
 import { cursorConnection, openItemStream } from './stream.ts';
 
@@ -40,7 +40,6 @@ export const UPSERT_ITEMS_MAX = 100_000;
 const KEY_MAX = 255;
 const VALUE_MAX = 1_000_000;
 
-const uuid = z.uuid();
 const slug = /^[a-z0-9]+([-_.][a-z0-9]+)*$/;
 const pathName = z.string().max(255).regex(slug);
 
@@ -84,7 +83,7 @@ const dateFilters = {
   updated_after: isoDateTime.optional(),
   updated_before: isoDateTime.optional(),
 };
-const v1Only = { project_id: uuid.optional() };
+const v1Only = { project_id: uuidParam.optional() };
 const streamQuery = z
   .object({
     key: keyPatternParam.optional(),
@@ -156,7 +155,7 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
     const principal = await auth.authenticate(ctx);
     const ids = principalIds(principal);
     if (v2ProjectId !== undefined) {
-      const projectId = parseParam(v2ProjectId, uuid, 'project');
+      const projectId = parseParam(v2ProjectId, uuidParam, 'project');
       // A name that is no slug names nothing, but the project must still be checked first (403 before 404);
       // it is not sent as is, since one with a NUL byte would make Postgres refuse the query (22021 → 422).
       const lookupName = slug.test(name) && name.length <= 255 ? name : '';
@@ -366,7 +365,7 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
   // ---- management API ---------------------------------------------------------
 
   router.post('/api/projects/:id/collections', async (ctx) => {
-    const projectId = parseParam(ctx.params.id, uuid, 'project');
+    const projectId = parseParam(ctx.params.id, uuidParam, 'project');
     await auth.authorize(ctx, projectId, 'manage');
     const { name } = parseBody(ctx, collectionBody);
     const [row] = await createCollection.run({ projectId, name }, db.conn);
@@ -375,14 +374,14 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
   });
 
   router.get('/api/projects/:id/collections', async (ctx) => {
-    const projectId = parseParam(ctx.params.id, uuid, 'project');
+    const projectId = parseParam(ctx.params.id, uuidParam, 'project');
     await auth.authorize(ctx, projectId, 'read');
     const rows = await listCollections.run({ projectId }, db.conn);
     ctx.body = { collections: rows.map(toCollection) };
   });
 
   router.patch('/api/projects/:id/collections/:name', async (ctx) => {
-    const projectId = parseParam(ctx.params.id, uuid, 'project');
+    const projectId = parseParam(ctx.params.id, uuidParam, 'project');
     await auth.authorize(ctx, projectId, 'manage');
     const name = parseParam(ctx.params.name, pathName, 'collection');
     const body = parseBody(ctx, collectionBody);
@@ -392,7 +391,7 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
   });
 
   router.delete('/api/projects/:id/collections/:name', async (ctx) => {
-    const projectId = parseParam(ctx.params.id, uuid, 'project');
+    const projectId = parseParam(ctx.params.id, uuidParam, 'project');
     await auth.authorize(ctx, projectId, 'manage');
     const name = parseParam(ctx.params.name, pathName, 'collection');
     const [found] = await findCollection.run({ projectId, name }, db.conn);
@@ -407,7 +406,7 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
 
   // Not under /collections/…/:key, where it would shadow an item whose key is "download".
   router.get('/api/projects/:id/collections/:name/download', async (ctx) => {
-    const projectId = parseParam(ctx.params.id, uuid, 'project');
+    const projectId = parseParam(ctx.params.id, uuidParam, 'project');
     await auth.authorize(ctx, projectId, 'read');
     const name = parseParam(ctx.params.name, pathName, 'collection');
     const [found] = await findCollection.run({ projectId, name }, db.conn);

@@ -15,9 +15,8 @@ import {
 } from '../../sql/fleet.queries.ts';
 import type { Deps } from '../http/deps.ts';
 import { conflict, forbidden, notFound } from '../http/errors.ts';
-import { parseBody, parseParam } from '../http/validate.ts';
+import { parseBody, parseParam, uuidParam } from '../http/validate.ts';
 import { principalIds, roleAllows, type Access } from '../identity/principal.ts';
-import { uuidParam } from '../identity/routes.ts';
 
 const newServer = z.object({ name: z.string().trim().min(1).max(255) }).strict();
 

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { HttpError } from './errors.ts';
 
 function describe(error: z.ZodError): string {
@@ -22,6 +22,9 @@ export function parseQuery<S extends z.ZodType>(ctx: Context, schema: S): z.infe
   if (!result.success) throw new HttpError(400, 'bad_request', describe(result.error));
   return result.data;
 }
+
+/** A uuid in a path, query or body (a path parameter that is not one names nothing: parseParam → 404). */
+export const uuidParam = z.uuid();
 
 /** Validates a path parameter (e.g. a uuid); a malformed id can name nothing, so it is not found. */
 export function parseParam<S extends z.ZodType>(value: string | undefined, schema: S, what: string): z.infer<S> {

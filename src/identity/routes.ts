@@ -15,10 +15,9 @@ import {
 } from '../../sql/identity.queries.ts';
 import type { Deps } from '../http/deps.ts';
 import { notFound } from '../http/errors.ts';
-import { parseBody, parseParam } from '../http/validate.ts';
+import { parseBody, parseParam, uuidParam } from '../http/validate.ts';
 import { principalIds } from './principal.ts';
 
-export const uuidParam = z.uuid();
 const projectName = z.string().trim().min(1).max(255);
 
 const newToken = z

@@ -7,8 +7,7 @@ import {
   type IMergePreviewResult,
 } from '../../sql/sandboxes.queries.ts';
 import type { Deps } from '../http/deps.ts';
-import { parseBody, parseParam, parseQuery } from '../http/validate.ts';
-import { uuidParam } from '../identity/routes.ts';
+import { parseBody, parseParam, parseQuery, uuidParam } from '../http/validate.ts';
 
 const previewQuery = z.object({ target: z.uuid().optional() }).strict();
 const mergeBody = z.object({ target_id: z.uuid().nullable().optional() }).strict();
