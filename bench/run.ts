@@ -12,21 +12,19 @@
  * --check exits 1 when a ratio falls below half its target or a workload
  * fails: a crash detector, not a gate on noise. See bench/README.md.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import postgres from 'postgres';
 import { loadConfig } from '../src/config/config.ts';
-import { ensureDatabase, migrateWithCurrent } from '../src/db/migrate.ts';
-import { provideDatabaseServer } from '../src/db/provider.ts';
 import { createLogger } from '../src/log.ts';
+import { openBenchDatabase } from './database.ts';
 import { startService } from '../src/service.ts';
 import { startCeiling } from './ceiling.ts';
 import { itemValue } from './items.ts';
 import type { HttpResult, Scenario, StreamResult, Task } from './load-worker.ts';
-import { freePort } from '../src/db/embedded.ts';
 
 // ---- options ------------------------------------------------------------------
 
@@ -96,24 +94,16 @@ function spread(xs: number[]): Spread {
 
 // ---- database, service, ceiling, load worker ------------------------------------
 
-const tmp = await mkdtemp(path.join(os.tmpdir(), 'sandbar-bench-'));
-const dbServer = await provideDatabaseServer({
-  databaseUrl: process.env.DATABASE_URL,
-  embeddedDir: path.join(tmp, 'pg'),
-  embeddedPort: await freePort(),
-  allowContainers: false,
-  // Commits do not wait for the WAL flush: product and ceiling then differ by CPU work, not by this disk.
-  settings: { synchronous_commit: 'off' },
-  log,
-});
+// Commits do not wait for the WAL flush: product and ceiling then differ by CPU work, not by this disk.
+const database = await openBenchDatabase(DATABASE, log, { synchronous_commit: 'off' });
+const tmp = database.dir;
 // The embedded cluster runs detached (pg_ctl): whatever ends this run must stop it.
 const stopping: Array<() => Promise<unknown>> = [];
 let stopped: Promise<void> | undefined;
 function stopAll(): Promise<void> {
   stopped ??= (async () => {
     for (const stop of stopping.reverse()) await stop().catch(() => undefined);
-    await dbServer.stop();
-    await rm(tmp, { recursive: true, force: true });
+    await database.stop();
   })();
   return stopped;
 }
@@ -125,15 +115,7 @@ process.on('uncaughtException', (error) => {
   void stopAll().finally(() => process.exit(2));
 });
 
-const adminUrl = dbServer.url('postgres');
-{
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
-  await admin.unsafe(`drop database if exists ${DATABASE} with (force)`);
-  await admin.end();
-}
-await ensureDatabase(adminUrl, DATABASE);
-const dbUrl = dbServer.url(DATABASE);
-await migrateWithCurrent(dbUrl, adminUrl);
+const dbUrl = database.url;
 
 // SANDBAR_* variables pass through, so a tuning experiment is `SANDBAR_DB_POOL_MAX=2 npm run bench`.
 const passThrough = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('SANDBAR_') && k !== 'SANDBAR_DATA_DIR'));
@@ -738,7 +720,7 @@ const machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
   memoryGb: Math.round(os.totalmem() / 2 ** 30),
   node: process.version,
-  postgres: dbServer.kind === 'external' ? 'external (DATABASE_URL)' : 'embedded 18',
+  postgres: database.kind === 'external' ? 'external (DATABASE_URL)' : 'embedded 18',
   loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
 };
 

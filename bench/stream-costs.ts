@@ -7,45 +7,16 @@
  * Uses DATABASE_URL's server or an embedded cluster in a temporary directory.
  * Tagged-template and unsafe SQL are fine here: this is a measurement, not product code.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import postgres from 'postgres';
-import { ensureDatabase, migrateWithCurrent } from '../src/db/migrate.ts';
-import { provideDatabaseServer } from '../src/db/provider.ts';
 import { createLogger } from '../src/log.ts';
+import { openBenchDatabase } from './database.ts';
 
 const ITEMS = Number(process.env.ITEMS ?? 100_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DATABASE = 'sandbar_bench_stream';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-const tmp = await mkdtemp(path.join(os.tmpdir(), 'sandbar-bench-'));
-const server = await provideDatabaseServer({
-  databaseUrl: process.env.DATABASE_URL,
-  embeddedDir: path.join(tmp, 'pg'),
-  embeddedPort: await freePort(),
-  allowContainers: false,
-  settings: { synchronous_commit: 'off' },
-  log: createLogger('warn'),
-});
-const admin = postgres(server.url('postgres'), { max: 1, onnotice: () => undefined });
-await admin.unsafe(`drop database if exists ${DATABASE} with (force)`);
-await admin.end();
-await ensureDatabase(server.url('postgres'), DATABASE);
-await migrateWithCurrent(server.url(DATABASE), server.url('postgres'));
-const sql = postgres(server.url(DATABASE), { max: 1, prepare: true, onnotice: () => undefined });
+const database = await openBenchDatabase(DATABASE, createLogger('warn'), { synchronous_commit: 'off' });
+const sql = postgres(database.url, { max: 1, prepare: true, onnotice: () => undefined });
 
 try {
   const [{ id: userId }] = await sql<[{ id: string }]>`insert into app.users (email) values ('stream@example.test') returning id`;
@@ -60,7 +31,7 @@ try {
   const json = `json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text`;
   // A connection per COPY: a second COPY TO STDOUT on the same postgres.js connection never starts (3.4.9).
   const copy = async (select: string) => {
-    const conn = postgres(server.url(DATABASE), { max: 1, onnotice: () => undefined });
+    const conn = postgres(database.url, { max: 1, onnotice: () => undefined });
     try {
       const stream = await conn.unsafe(`copy (${select}) to stdout`).readable();
       let n = 0;
@@ -119,8 +90,7 @@ try {
   }
 } finally {
   await sql.end({ timeout: 1 });
-  await server.stop();
-  await rm(tmp, { recursive: true, force: true });
+  await database.stop();
 }
 
 function median(xs: number[]): number {

@@ -12,15 +12,10 @@
  * set-based statements (no loops; checked below), so its time grows with the
  * rows, not with round trips.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
-import { ensureDatabase, migrateWithCurrent } from '../src/db/migrate.ts';
-import { provideDatabaseServer } from '../src/db/provider.ts';
 import { createLogger } from '../src/log.ts';
-import { freePort } from '../src/db/embedded.ts';
+import { openBenchDatabase } from './database.ts';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const COLLECTIONS = Number(process.env.COLLECTIONS ?? 10_000);
@@ -37,20 +32,10 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
-const tmp = await mkdtemp(path.join(os.tmpdir(), 'sandbar-bench-'));
-const server = await provideDatabaseServer({
-  databaseUrl: process.env.DATABASE_URL,
-  embeddedDir: path.join(tmp, 'pg'),
-  embeddedPort: await freePort(),
-  allowContainers: false,
-  log,
-});
-const adminUrl = server.url('postgres');
+const database = await openBenchDatabase(DATABASE, log);
 let sql: postgres.Sql | undefined;
 try {
-  await ensureDatabase(adminUrl, DATABASE);
-  await migrateWithCurrent(server.url(DATABASE), adminUrl);
-  sql = postgres(server.url(DATABASE), { max: 1, onnotice: () => undefined });
+  sql = postgres(database.url, { max: 1, onnotice: () => undefined });
 
   const loops = await sql`
     select proname from pg_proc
@@ -119,14 +104,11 @@ try {
     merge: `merge_sandbox (${DIFFERING} created, ${DIFFERING} deleted with ${DIFFERING * ITEMS_PER_DOOMED} items)`,
     mergeAgain: 'merge_sandbox again (no-op)',
   };
-  console.log(`\n${ROUNDS} rounds, ${COLLECTIONS} collections per project, server: ${server.kind}`);
+  console.log(`\n${ROUNDS} rounds, ${COLLECTIONS} collections per project, server: ${database.kind}`);
   for (const [key, ms] of Object.entries(timings)) {
     console.log(`${label[key]!.padEnd(72)} median ${median(ms).toFixed(1).padStart(8)} ms   (${ms.map((m) => m.toFixed(1)).join(', ')})`);
   }
 } finally {
   await sql?.end({ timeout: 5 });
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
-  await admin.unsafe(`drop database if exists ${DATABASE} with (force)`).finally(() => admin.end());
-  await server.stop();
-  await rm(tmp, { recursive: true, force: true });
+  await database.stop();
 }
