@@ -179,6 +179,7 @@ export const deleteCollection = new PreparedQuery<IDeleteCollectionParams,IDelet
 
 /** 'ResolveCollectionByName' parameters type */
 export interface IResolveCollectionByNameParams {
+  key?: string | null | void;
   name: string;
   projectId?: string | null | void;
   runId?: string | null | void;
@@ -188,6 +189,7 @@ export interface IResolveCollectionByNameParams {
 /** 'ResolveCollectionByName' return type */
 export interface IResolveCollectionByNameResult {
   id: string;
+  item: string | null;
   project_id: string;
   role: project_role;
 }
@@ -198,20 +200,28 @@ export interface IResolveCollectionByNameQuery {
   result: IResolveCollectionByNameResult;
 }
 
-const resolveCollectionByNameIR: any = {"usedParamSet":{"userId":true,"runId":true,"name":true,"projectId":true},"params":[{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":254,"b":260}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":263,"b":268}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":321,"b":326}]},{"name":"projectId","required":false,"transform":{"type":"scalar"},"locs":[{"a":333,"b":342},{"a":376,"b":385}]}],"statement":"-- v1 addressing: the collections with this name in the projects the token reaches\n-- (a run token: its run's project only). Two rows back means ambiguous.\nselect c.id, c.project_id, max(tp.role) as \"role!\"\nfrom app.collections c\njoin app.token_projects(:userId, :runId) tp on tp.project_id = c.project_id\nwhere c.name = :name! and (:projectId::uuid is null or c.project_id = :projectId::uuid)\ngroup by c.id, c.project_id\norder by c.project_id\nlimit 2"};
+const resolveCollectionByNameIR: any = {"usedParamSet":{"key":true,"userId":true,"runId":true,"name":true,"projectId":true},"params":[{"name":"key","required":false,"transform":{"type":"scalar"},"locs":[{"a":608,"b":611}]},{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":736,"b":742}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":745,"b":750}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":805,"b":810}]},{"name":"projectId","required":false,"transform":{"type":"scalar"},"locs":[{"a":817,"b":826},{"a":860,"b":869}]}],"statement":"-- v1 addressing: the collections with this name in the projects the token reaches\n-- (a run token: its run's project only). Two rows back means ambiguous. Given a key,\n-- each row also carries that item's JSON (null: no such key), so a GET of one item\n-- is one round trip; the handler reads it only from a sole match whose role allows it.\nselect c.id as \"id!\", c.project_id as \"project_id!\", c.role as \"role!\",\n       (select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text\n        from app.items i\n        where i.collection_id = c.id and i.key = :key::text) as item\nfrom (\n  select c.id, c.project_id, max(tp.role) as role\n  from app.collections c\n  join app.token_projects(:userId, :runId) tp on tp.project_id = c.project_id\n  where c.name = :name! and (:projectId::uuid is null or c.project_id = :projectId::uuid)\n  group by c.id, c.project_id\n  order by c.project_id\n  limit 2\n) c"};
 
 /**
  * Query generated from SQL:
  * ```
  * -- v1 addressing: the collections with this name in the projects the token reaches
- * -- (a run token: its run's project only). Two rows back means ambiguous.
- * select c.id, c.project_id, max(tp.role) as "role!"
- * from app.collections c
- * join app.token_projects(:userId, :runId) tp on tp.project_id = c.project_id
- * where c.name = :name! and (:projectId::uuid is null or c.project_id = :projectId::uuid)
- * group by c.id, c.project_id
- * order by c.project_id
- * limit 2
+ * -- (a run token: its run's project only). Two rows back means ambiguous. Given a key,
+ * -- each row also carries that item's JSON (null: no such key), so a GET of one item
+ * -- is one round trip; the handler reads it only from a sole match whose role allows it.
+ * select c.id as "id!", c.project_id as "project_id!", c.role as "role!",
+ *        (select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text
+ *         from app.items i
+ *         where i.collection_id = c.id and i.key = :key::text) as item
+ * from (
+ *   select c.id, c.project_id, max(tp.role) as role
+ *   from app.collections c
+ *   join app.token_projects(:userId, :runId) tp on tp.project_id = c.project_id
+ *   where c.name = :name! and (:projectId::uuid is null or c.project_id = :projectId::uuid)
+ *   group by c.id, c.project_id
+ *   order by c.project_id
+ *   limit 2
+ * ) c
  * ```
  */
 export const resolveCollectionByName = new PreparedQuery<IResolveCollectionByNameParams,IResolveCollectionByNameResult>(resolveCollectionByNameIR);
@@ -219,6 +229,7 @@ export const resolveCollectionByName = new PreparedQuery<IResolveCollectionByNam
 
 /** 'ResolveCollectionInProject' parameters type */
 export interface IResolveCollectionInProjectParams {
+  key?: string | null | void;
   name: string;
   projectId: string;
   runId?: string | null | void;
@@ -227,7 +238,8 @@ export interface IResolveCollectionInProjectParams {
 
 /** 'ResolveCollectionInProject' return type */
 export interface IResolveCollectionInProjectResult {
-  collection_id: string | null;
+  collection_id: string;
+  item: string | null;
   role: project_role | null;
 }
 
@@ -237,48 +249,23 @@ export interface IResolveCollectionInProjectQuery {
   result: IResolveCollectionInProjectResult;
 }
 
-const resolveCollectionInProjectIR: any = {"usedParamSet":{"userId":true,"runId":true,"projectId":true,"name":true},"params":[{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":170,"b":176}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":179,"b":184}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":212,"b":222},{"a":293,"b":303}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":318,"b":323}]}],"statement":"-- v2 addressing: the token's role in the project (null: not reachable) and the collection's id there (null: none).\nselect\n  (select max(tp.role) from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) as role,\n  (select c.id from app.collections c where c.project_id = :projectId! and c.name = :name!) as collection_id"};
+const resolveCollectionInProjectIR: any = {"usedParamSet":{"key":true,"userId":true,"runId":true,"projectId":true,"name":true},"params":[{"name":"key","required":false,"transform":{"type":"scalar"},"locs":[{"a":465,"b":468}]},{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":543,"b":549}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":552,"b":557}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":585,"b":595},{"a":669,"b":679}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":694,"b":699}]}],"statement":"-- v2 addressing: the token's role in the project (null: not reachable), the collection's\n-- id there (null: none) and, given a key, that item's JSON (null: no such key). Nothing\n-- is looked up in a project the token cannot reach.\nselect a.role, c.id as collection_id,\n       (select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text\n        from app.items i\n        where i.collection_id = c.id and i.key = :key::text) as item\nfrom (select max(tp.role) as role from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) a\nleft join app.collections c on a.role is not null and c.project_id = :projectId! and c.name = :name!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- v2 addressing: the token's role in the project (null: not reachable) and the collection's id there (null: none).
- * select
- *   (select max(tp.role) from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) as role,
- *   (select c.id from app.collections c where c.project_id = :projectId! and c.name = :name!) as collection_id
+ * -- v2 addressing: the token's role in the project (null: not reachable), the collection's
+ * -- id there (null: none) and, given a key, that item's JSON (null: no such key). Nothing
+ * -- is looked up in a project the token cannot reach.
+ * select a.role, c.id as collection_id,
+ *        (select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text
+ *         from app.items i
+ *         where i.collection_id = c.id and i.key = :key::text) as item
+ * from (select max(tp.role) as role from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) a
+ * left join app.collections c on a.role is not null and c.project_id = :projectId! and c.name = :name!
  * ```
  */
 export const resolveCollectionInProject = new PreparedQuery<IResolveCollectionInProjectParams,IResolveCollectionInProjectResult>(resolveCollectionInProjectIR);
-
-
-/** 'GetItem' parameters type */
-export interface IGetItemParams {
-  collectionId: string;
-  key: string;
-}
-
-/** 'GetItem' return type */
-export interface IGetItemResult {
-  item: string;
-}
-
-/** 'GetItem' query type */
-export interface IGetItemQuery {
-  params: IGetItemParams;
-  result: IGetItemResult;
-}
-
-const getItemIR: any = {"usedParamSet":{"collectionId":true,"key":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":165,"b":178}]},{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":192,"b":196}]}],"statement":"select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as \"item!\"\nfrom app.items i\nwhere i.collection_id = :collectionId! and i.key = :key!"};
-
-/**
- * Query generated from SQL:
- * ```
- * select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as "item!"
- * from app.items i
- * where i.collection_id = :collectionId! and i.key = :key!
- * ```
- */
-export const getItem = new PreparedQuery<IGetItemParams,IGetItemResult>(getItemIR);
 
 
 /** 'StreamItems' parameters type */

@@ -24,25 +24,33 @@ delete from app.collections where id = :id! returning id;
 
 /* @name resolveCollectionByName */
 -- v1 addressing: the collections with this name in the projects the token reaches
--- (a run token: its run's project only). Two rows back means ambiguous.
-select c.id, c.project_id, max(tp.role) as "role!"
-from app.collections c
-join app.token_projects(:userId, :runId) tp on tp.project_id = c.project_id
-where c.name = :name! and (:projectId::uuid is null or c.project_id = :projectId::uuid)
-group by c.id, c.project_id
-order by c.project_id
-limit 2;
+-- (a run token: its run's project only). Two rows back means ambiguous. Given a key,
+-- each row also carries that item's JSON (null: no such key), so a GET of one item
+-- is one round trip; the handler reads it only from a sole match whose role allows it.
+select c.id as "id!", c.project_id as "project_id!", c.role as "role!",
+       (select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text
+        from app.items i
+        where i.collection_id = c.id and i.key = :key::text) as item
+from (
+  select c.id, c.project_id, max(tp.role) as role
+  from app.collections c
+  join app.token_projects(:userId, :runId) tp on tp.project_id = c.project_id
+  where c.name = :name! and (:projectId::uuid is null or c.project_id = :projectId::uuid)
+  group by c.id, c.project_id
+  order by c.project_id
+  limit 2
+) c;
 
 /* @name resolveCollectionInProject */
--- v2 addressing: the token's role in the project (null: not reachable) and the collection's id there (null: none).
-select
-  (select max(tp.role) from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) as role,
-  (select c.id from app.collections c where c.project_id = :projectId! and c.name = :name!) as collection_id;
-
-/* @name getItem */
-select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as "item!"
-from app.items i
-where i.collection_id = :collectionId! and i.key = :key!;
+-- v2 addressing: the token's role in the project (null: not reachable), the collection's
+-- id there (null: none) and, given a key, that item's JSON (null: no such key). Nothing
+-- is looked up in a project the token cannot reach.
+select a.role, c.id as collection_id,
+       (select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text
+        from app.items i
+        where i.collection_id = c.id and i.key = :key::text) as item
+from (select max(tp.role) as role from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) a
+left join app.collections c on a.role is not null and c.project_id = :projectId! and c.name = :name!;
 
 /* @name streamItems */
 -- One page of the stream in id order. Each item's JSON text is built here: encoding in

@@ -71,6 +71,7 @@ export const listServers = new PreparedQuery<IListServersParams,IListServersResu
 
 /** 'ServerAccess' parameters type */
 export interface IServerAccessParams {
+  handle?: string | null | void;
   runId?: string | null | void;
   serverId: string;
   userId?: string | null | void;
@@ -79,6 +80,12 @@ export interface IServerAccessParams {
 /** 'ServerAccess' return type */
 export interface IServerAccessResult {
   project_id: string;
+  release_command: string | null;
+  release_created_at: Date | null;
+  release_handle: string | null;
+  release_id: string | null;
+  release_name: string | null;
+  release_updated_at: Date | null;
   role: project_role;
 }
 
@@ -88,18 +95,26 @@ export interface IServerAccessQuery {
   result: IServerAccessResult;
 }
 
-const serverAccessIR: any = {"usedParamSet":{"userId":true,"runId":true,"serverId":true},"params":[{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":266,"b":272}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":275,"b":280}]},{"name":"serverId","required":true,"transform":{"type":"scalar"},"locs":[{"a":331,"b":340}]}],"statement":"-- The server's project and the token's role in it, in one query: a server in a\n-- project the token cannot reach returns no row, exactly like a missing server.\nselect s.project_id as \"project_id!\", max(tp.role) as \"role!\"\nfrom app.servers s\njoin app.token_projects(:userId, :runId) tp on tp.project_id = s.project_id\nwhere s.id = :serverId!\ngroup by s.project_id"};
+const serverAccessIR: any = {"usedParamSet":{"userId":true,"runId":true,"serverId":true,"handle":true},"params":[{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":668,"b":674}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":677,"b":682}]},{"name":"serverId","required":true,"transform":{"type":"scalar"},"locs":[{"a":735,"b":744},{"a":816,"b":825}]},{"name":"handle","required":false,"transform":{"type":"scalar"},"locs":[{"a":852,"b":858}]}],"statement":"-- The server's project and the token's role in it, in one query: a server in a\n-- project the token cannot reach returns no row, exactly like a missing server.\n-- Given a handle, the row also carries the release that holds it (release_id null:\n-- none), so a GET by handle is one round trip.\nselect a.project_id as \"project_id!\", a.role as \"role!\",\n       r.id as \"release_id?\", r.name as release_name, r.release_command as \"release_command?\",\n       r.effective_handle as \"release_handle?\", r.created_at as \"release_created_at?\", r.updated_at as \"release_updated_at?\"\nfrom (\n  select s.project_id, max(tp.role) as role\n  from app.servers s\n  join app.token_projects(:userId, :runId) tp on tp.project_id = s.project_id\n  where s.id = :serverId!\n  group by s.project_id\n) a\nleft join app.releases r on r.server_id = :serverId! and r.effective_handle = :handle::text"};
 
 /**
  * Query generated from SQL:
  * ```
  * -- The server's project and the token's role in it, in one query: a server in a
  * -- project the token cannot reach returns no row, exactly like a missing server.
- * select s.project_id as "project_id!", max(tp.role) as "role!"
- * from app.servers s
- * join app.token_projects(:userId, :runId) tp on tp.project_id = s.project_id
- * where s.id = :serverId!
- * group by s.project_id
+ * -- Given a handle, the row also carries the release that holds it (release_id null:
+ * -- none), so a GET by handle is one round trip.
+ * select a.project_id as "project_id!", a.role as "role!",
+ *        r.id as "release_id?", r.name as release_name, r.release_command as "release_command?",
+ *        r.effective_handle as "release_handle?", r.created_at as "release_created_at?", r.updated_at as "release_updated_at?"
+ * from (
+ *   select s.project_id, max(tp.role) as role
+ *   from app.servers s
+ *   join app.token_projects(:userId, :runId) tp on tp.project_id = s.project_id
+ *   where s.id = :serverId!
+ *   group by s.project_id
+ * ) a
+ * left join app.releases r on r.server_id = :serverId! and r.effective_handle = :handle::text
  * ```
  */
 export const serverAccess = new PreparedQuery<IServerAccessParams,IServerAccessResult>(serverAccessIR);
@@ -200,21 +215,24 @@ export const findPatchHandleHolder = new PreparedQuery<IFindPatchHandleHolderPar
 
 /** 'CreateRelease' parameters type */
 export interface ICreateReleaseParams {
+  leastRole: project_role;
   name?: string | null | void;
-  projectId: string;
   releaseCommand?: string | null | void;
+  runId?: string | null | void;
   serverId: string;
+  userId?: string | null | void;
 }
 
 /** 'CreateRelease' return type */
 export interface ICreateReleaseResult {
-  created_at: Date;
+  created_at: Date | null;
   effective_handle: string | null;
-  id: string;
+  id: string | null;
   name: string | null;
   release_command: string | null;
-  server_id: string;
-  updated_at: Date;
+  role: project_role;
+  server_id: string | null;
+  updated_at: Date | null;
 }
 
 /** 'CreateRelease' query type */
@@ -223,14 +241,31 @@ export interface ICreateReleaseQuery {
   result: ICreateReleaseResult;
 }
 
-const createReleaseIR: any = {"usedParamSet":{"serverId":true,"projectId":true,"name":true,"releaseCommand":true},"params":[{"name":"serverId","required":true,"transform":{"type":"scalar"},"locs":[{"a":80,"b":89}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":92,"b":102}]},{"name":"name","required":false,"transform":{"type":"scalar"},"locs":[{"a":105,"b":109}]},{"name":"releaseCommand","required":false,"transform":{"type":"scalar"},"locs":[{"a":112,"b":126}]}],"statement":"insert into app.releases (server_id, project_id, name, release_command)\nvalues (:serverId!, :projectId!, :name, :releaseCommand)\nreturning id, server_id, name, release_command, effective_handle, created_at, updated_at"};
+const createReleaseIR: any = {"usedParamSet":{"userId":true,"runId":true,"serverId":true,"name":true,"releaseCommand":true,"leastRole":true},"params":[{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":365,"b":371}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":374,"b":379}]},{"name":"serverId","required":true,"transform":{"type":"scalar"},"locs":[{"a":432,"b":441},{"a":567,"b":576}]},{"name":"name","required":false,"transform":{"type":"scalar"},"locs":[{"a":593,"b":597}]},{"name":"releaseCommand","required":false,"transform":{"type":"scalar"},"locs":[{"a":600,"b":614}]},{"name":"leastRole","required":true,"transform":{"type":"scalar"},"locs":[{"a":643,"b":653}]}],"statement":"-- Authorize and insert in one round trip: the insert runs only when the token's role\n-- in the server's project is at least :leastRole. No row back: no such server (or one\n-- the token cannot reach); id null: the role is too small. A taken handle raises 23505.\nwith a as (\n  select s.project_id, max(tp.role) as role\n  from app.servers s\n  join app.token_projects(:userId, :runId) tp on tp.project_id = s.project_id\n  where s.id = :serverId!\n  group by s.project_id\n), inserted as (\n  insert into app.releases (server_id, project_id, name, release_command)\n  select :serverId!, a.project_id, :name, :releaseCommand\n  from a\n  where a.role >= :leastRole!::app.project_role\n  returning id, server_id, name, release_command, effective_handle, created_at, updated_at\n)\nselect a.role as \"role!\", r.id as \"id?\", r.server_id as \"server_id?\", r.name, r.release_command,\n       r.effective_handle, r.created_at as \"created_at?\", r.updated_at as \"updated_at?\"\nfrom a\nleft join inserted r on true"};
 
 /**
  * Query generated from SQL:
  * ```
- * insert into app.releases (server_id, project_id, name, release_command)
- * values (:serverId!, :projectId!, :name, :releaseCommand)
- * returning id, server_id, name, release_command, effective_handle, created_at, updated_at
+ * -- Authorize and insert in one round trip: the insert runs only when the token's role
+ * -- in the server's project is at least :leastRole. No row back: no such server (or one
+ * -- the token cannot reach); id null: the role is too small. A taken handle raises 23505.
+ * with a as (
+ *   select s.project_id, max(tp.role) as role
+ *   from app.servers s
+ *   join app.token_projects(:userId, :runId) tp on tp.project_id = s.project_id
+ *   where s.id = :serverId!
+ *   group by s.project_id
+ * ), inserted as (
+ *   insert into app.releases (server_id, project_id, name, release_command)
+ *   select :serverId!, a.project_id, :name, :releaseCommand
+ *   from a
+ *   where a.role >= :leastRole!::app.project_role
+ *   returning id, server_id, name, release_command, effective_handle, created_at, updated_at
+ * )
+ * select a.role as "role!", r.id as "id?", r.server_id as "server_id?", r.name, r.release_command,
+ *        r.effective_handle, r.created_at as "created_at?", r.updated_at as "updated_at?"
+ * from a
+ * left join inserted r on true
  * ```
  */
 export const createRelease = new PreparedQuery<ICreateReleaseParams,ICreateReleaseResult>(createReleaseIR);
@@ -307,42 +342,6 @@ const deleteReleaseIR: any = {"usedParamSet":{"id":true,"serverId":true},"params
  * ```
  */
 export const deleteRelease = new PreparedQuery<IDeleteReleaseParams,IDeleteReleaseResult>(deleteReleaseIR);
-
-
-/** 'GetReleaseByHandle' parameters type */
-export interface IGetReleaseByHandleParams {
-  handle: string;
-  serverId: string;
-}
-
-/** 'GetReleaseByHandle' return type */
-export interface IGetReleaseByHandleResult {
-  created_at: Date;
-  effective_handle: string | null;
-  id: string;
-  name: string | null;
-  release_command: string | null;
-  server_id: string;
-  updated_at: Date;
-}
-
-/** 'GetReleaseByHandle' query type */
-export interface IGetReleaseByHandleQuery {
-  params: IGetReleaseByHandleParams;
-  result: IGetReleaseByHandleResult;
-}
-
-const getReleaseByHandleIR: any = {"usedParamSet":{"serverId":true,"handle":true},"params":[{"name":"serverId","required":true,"transform":{"type":"scalar"},"locs":[{"a":122,"b":131}]},{"name":"handle","required":true,"transform":{"type":"scalar"},"locs":[{"a":156,"b":163}]}],"statement":"select id, server_id, name, release_command, effective_handle, created_at, updated_at\nfrom app.releases\nwhere server_id = :serverId! and effective_handle = :handle!"};
-
-/**
- * Query generated from SQL:
- * ```
- * select id, server_id, name, release_command, effective_handle, created_at, updated_at
- * from app.releases
- * where server_id = :serverId! and effective_handle = :handle!
- * ```
- */
-export const getReleaseByHandle = new PreparedQuery<IGetReleaseByHandleParams,IGetReleaseByHandleResult>(getReleaseByHandleIR);
 
 
 /** 'ListReleases' parameters type */

@@ -12,11 +12,19 @@ order by name, id;
 /* @name serverAccess */
 -- The server's project and the token's role in it, in one query: a server in a
 -- project the token cannot reach returns no row, exactly like a missing server.
-select s.project_id as "project_id!", max(tp.role) as "role!"
-from app.servers s
-join app.token_projects(:userId, :runId) tp on tp.project_id = s.project_id
-where s.id = :serverId!
-group by s.project_id;
+-- Given a handle, the row also carries the release that holds it (release_id null:
+-- none), so a GET by handle is one round trip.
+select a.project_id as "project_id!", a.role as "role!",
+       r.id as "release_id?", r.name as release_name, r.release_command as "release_command?",
+       r.effective_handle as "release_handle?", r.created_at as "release_created_at?", r.updated_at as "release_updated_at?"
+from (
+  select s.project_id, max(tp.role) as role
+  from app.servers s
+  join app.token_projects(:userId, :runId) tp on tp.project_id = s.project_id
+  where s.id = :serverId!
+  group by s.project_id
+) a
+left join app.releases r on r.server_id = :serverId! and r.effective_handle = :handle::text;
 
 /* @name findHandleHolder */
 -- The friendly pre-check before a create: the release that already holds the
@@ -49,9 +57,26 @@ left join lateral (
 where cur.id = :id! and cur.server_id = :serverId!;
 
 /* @name createRelease */
-insert into app.releases (server_id, project_id, name, release_command)
-values (:serverId!, :projectId!, :name, :releaseCommand)
-returning id, server_id, name, release_command, effective_handle, created_at, updated_at;
+-- Authorize and insert in one round trip: the insert runs only when the token's role
+-- in the server's project is at least :leastRole. No row back: no such server (or one
+-- the token cannot reach); id null: the role is too small. A taken handle raises 23505.
+with a as (
+  select s.project_id, max(tp.role) as role
+  from app.servers s
+  join app.token_projects(:userId, :runId) tp on tp.project_id = s.project_id
+  where s.id = :serverId!
+  group by s.project_id
+), inserted as (
+  insert into app.releases (server_id, project_id, name, release_command)
+  select :serverId!, a.project_id, :name, :releaseCommand
+  from a
+  where a.role >= :leastRole!::app.project_role
+  returning id, server_id, name, release_command, effective_handle, created_at, updated_at
+)
+select a.role as "role!", r.id as "id?", r.server_id as "server_id?", r.name, r.release_command,
+       r.effective_handle, r.created_at as "created_at?", r.updated_at as "updated_at?"
+from a
+left join inserted r on true;
 
 /* @name updateRelease */
 update app.releases
@@ -65,11 +90,6 @@ returning id, server_id, name, release_command, effective_handle, created_at, up
 delete from app.releases
 where id = :id! and server_id = :serverId!
 returning id;
-
-/* @name getReleaseByHandle */
-select id, server_id, name, release_command, effective_handle, created_at, updated_at
-from app.releases
-where server_id = :serverId! and effective_handle = :handle!;
 
 /* @name listReleases */
 select id, server_id, name, release_command, effective_handle, created_at, updated_at

@@ -1,6 +1,8 @@
 /** Types generated for queries found in "sql/workflows.sql" */
 import { PreparedQuery } from '@pgtyped/runtime';
 
+export type project_role = 'admin' | 'editor' | 'owner' | 'viewer';
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** 'ResolveWorkflow' parameters type */
@@ -186,36 +188,43 @@ const listWorkflowsIR: any = {"usedParamSet":{"projectId":true,"includeDeleted":
 export const listWorkflows = new PreparedQuery<IListWorkflowsParams,IListWorkflowsResult>(listWorkflowsIR);
 
 
-/** 'WorkflowOwner' parameters type */
-export interface IWorkflowOwnerParams {
+/** 'WorkflowAccess' parameters type */
+export interface IWorkflowAccessParams {
   id: string;
+  projectId: string;
   runId?: string | null | void;
   userId?: string | null | void;
 }
 
-/** 'WorkflowOwner' return type */
-export interface IWorkflowOwnerResult {
-  project_id: string;
-  reaches: boolean;
+/** 'WorkflowAccess' return type */
+export interface IWorkflowAccessResult {
+  owner_project_id: string | null;
+  reaches_owner: boolean;
+  role: project_role | null;
 }
 
-/** 'WorkflowOwner' query type */
-export interface IWorkflowOwnerQuery {
-  params: IWorkflowOwnerParams;
-  result: IWorkflowOwnerResult;
+/** 'WorkflowAccess' query type */
+export interface IWorkflowAccessQuery {
+  params: IWorkflowAccessParams;
+  result: IWorkflowAccessResult;
 }
 
-const workflowOwnerIR: any = {"usedParamSet":{"userId":true,"runId":true,"id":true},"params":[{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":69,"b":75}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":78,"b":83}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":173,"b":176}]}],"statement":"select w.project_id,\n       exists (select 1 from app.token_projects(:userId, :runId) tp where tp.project_id = w.project_id) as \"reaches!\"\nfrom app.workflows w\nwhere w.id = :id!"};
+const workflowAccessIR: any = {"usedParamSet":{"userId":true,"runId":true,"projectId":true,"id":true},"params":[{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":323,"b":329}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":332,"b":337}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":399,"b":409}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":610,"b":613}]}],"statement":"-- Authorization for a workflow route in one round trip: the token's role in the path's\n-- project (null: not reachable) and, when the id is already a workflow, its project and\n-- whether the token reaches that one too (to tell wrong_project from an unknown id).\nwith tp as (select project_id, role from app.token_projects(:userId, :runId))\nselect (select max(tp.role) from tp where tp.project_id = :projectId!) as role,\n       w.project_id as \"owner_project_id?\",\n       exists (select 1 from tp where tp.project_id = w.project_id) as \"reaches_owner!\"\nfrom (select) as one\nleft join app.workflows w on w.id = :id!"};
 
 /**
  * Query generated from SQL:
  * ```
- * select w.project_id,
- *        exists (select 1 from app.token_projects(:userId, :runId) tp where tp.project_id = w.project_id) as "reaches!"
- * from app.workflows w
- * where w.id = :id!
+ * -- Authorization for a workflow route in one round trip: the token's role in the path's
+ * -- project (null: not reachable) and, when the id is already a workflow, its project and
+ * -- whether the token reaches that one too (to tell wrong_project from an unknown id).
+ * with tp as (select project_id, role from app.token_projects(:userId, :runId))
+ * select (select max(tp.role) from tp where tp.project_id = :projectId!) as role,
+ *        w.project_id as "owner_project_id?",
+ *        exists (select 1 from tp where tp.project_id = w.project_id) as "reaches_owner!"
+ * from (select) as one
+ * left join app.workflows w on w.id = :id!
  * ```
  */
-export const workflowOwner = new PreparedQuery<IWorkflowOwnerParams,IWorkflowOwnerResult>(workflowOwnerIR);
+export const workflowAccess = new PreparedQuery<IWorkflowAccessParams,IWorkflowAccessResult>(workflowAccessIR);
 
 

@@ -22,8 +22,13 @@ from app.workflows
 where project_id = :projectId! and (deleted_at is null or :includeDeleted!::boolean)
 order by name, id;
 
-/* @name workflowOwner */
-select w.project_id,
-       exists (select 1 from app.token_projects(:userId, :runId) tp where tp.project_id = w.project_id) as "reaches!"
-from app.workflows w
-where w.id = :id!;
+/* @name workflowAccess */
+-- Authorization for a workflow route in one round trip: the token's role in the path's
+-- project (null: not reachable) and, when the id is already a workflow, its project and
+-- whether the token reaches that one too (to tell wrong_project from an unknown id).
+with tp as (select project_id, role from app.token_projects(:userId, :runId))
+select (select max(tp.role) from tp where tp.project_id = :projectId!) as role,
+       w.project_id as "owner_project_id?",
+       exists (select 1 from tp where tp.project_id = w.project_id) as "reaches_owner!"
+from (select) as one
+left join app.workflows w on w.id = :id!;

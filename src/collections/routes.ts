@@ -8,7 +8,6 @@ import {
   deleteItemsBatch,
   downloadItems,
   findCollection,
-  getItem,
   listCollections,
   renameCollection,
   resolveCollectionByName,
@@ -145,13 +144,25 @@ function toCollection(row: Omit<IListCollectionsResult, 'item_count' | 'byte_siz
 interface Target {
   collectionId: string;
   projectId: string;
+  /** The JSON of the item asked for by key (see resolve); null when there is none. */
+  item: string | null;
 }
 
 export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
   const streamConn = cursorConnection(db.long);
 
-  /** Resolves a data-API address to a collection the token may use with `access`. */
-  async function resolve(ctx: Context, access: Access, name: string, v2ProjectId: string | undefined, queryProjectId: string | undefined): Promise<Target> {
+  /**
+   * Resolves a data-API address to a collection the token may use with `access`.
+   * Given a key, the same round trip fetches that item (a GET of one item is one query).
+   */
+  async function resolve(
+    ctx: Context,
+    access: Access,
+    name: string,
+    v2ProjectId: string | undefined,
+    queryProjectId: string | undefined,
+    key: string | null = null,
+  ): Promise<Target> {
     const principal = await auth.authenticate(ctx);
     const ids = principalIds(principal);
     if (v2ProjectId !== undefined) {
@@ -159,21 +170,21 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
       // A name that is no slug names nothing, but the project must still be checked first (403 before 404);
       // it is not sent as is, since one with a NUL byte would make Postgres refuse the query (22021 → 422).
       const lookupName = slug.test(name) && name.length <= 255 ? name : '';
-      const [row] = await resolveCollectionInProject.run({ ...ids, projectId, name: lookupName }, db.conn);
+      const [row] = await resolveCollectionInProject.run({ ...ids, projectId, name: lookupName, key }, db.conn);
       // v2 names the project: a valid token that may not use it is refused, not told "not found".
       if (!row?.role) throw forbidden('This token may not use that project.');
       if (!roleAllows(row.role, access)) throw forbidden(`This needs the ${access} permission on the project.`);
       if (!row.collection_id || !slug.test(name)) throw notFound('No such collection.');
-      return { collectionId: row.collection_id, projectId };
+      return { collectionId: row.collection_id, projectId, item: row.item };
     }
     // v1 searches only the projects the token reaches, so a collection elsewhere is simply not found.
     if (!slug.test(name) || name.length > 255) throw notFound('No such collection.');
-    const rows = await resolveCollectionByName.run({ ...ids, name, projectId: queryProjectId ?? null }, db.conn);
+    const rows = await resolveCollectionByName.run({ ...ids, name, projectId: queryProjectId ?? null, key }, db.conn);
     if (rows.length === 0) throw notFound('No such collection.');
     if (rows.length > 1) throw conflict('Multiple collections found with this name. Use API v2 with a project_id.');
     const row = rows[0]!;
     if (!roleAllows(row.role, access)) throw forbidden(`This needs the ${access} permission on the project.`);
-    return { collectionId: row.id, projectId: row.project_id };
+    return { collectionId: row.id, projectId: row.project_id, item: row.item };
   }
 
   /** Deletes matching items DELETE_BATCH at a time, each batch its own transaction on the long pool. */
@@ -218,15 +229,15 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
 
   async function getOne(ctx: Context, a: Address & { key: string }): Promise<void> {
     const q = parseQuery(ctx, a.projectId === undefined ? v1Queries.item : itemQuery);
-    const target = await resolve(ctx, 'read', a.name, a.projectId, v1ProjectId(q));
     // A key with a NUL byte cannot have been stored (Postgres text cannot hold one): it is absent, not invalid.
-    const [row] = a.key.includes('\0') ? [] : await getItem.run({ collectionId: target.collectionId, key: a.key }, db.conn);
-    if (!row) {
+    const key = a.key.includes('\0') ? null : a.key;
+    const { item } = await resolve(ctx, 'read', a.name, a.projectId, v1ProjectId(q), key);
+    if (item === null) {
       ctx.status = 204;
       return;
     }
     ctx.type = 'application/json';
-    ctx.body = row.item;
+    ctx.body = item;
   }
 
   async function stream(ctx: Context, a: Address): Promise<void> {

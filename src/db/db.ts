@@ -16,6 +16,12 @@ export interface Db {
   conn: Queryable;
   /** Runs `fn` in one transaction on `pool`, retrying it on serialization failures and deadlocks. */
   tx<T>(fn: (conn: TxQueryable) => Promise<T>, options?: TxOptions): Promise<T>;
+  /**
+   * Runs one statement (one PL/pgSQL call, say) on the hot pool, retrying it like tx().
+   * A lone statement is already its own transaction, and without BEGIN and COMMIT it
+   * takes one round trip instead of three and keeps its connection open to pipelining.
+   */
+  statement<T>(fn: (conn: Queryable) => Promise<T>, options?: Pick<TxOptions, 'attempts'>): Promise<T>;
   stats(): PoolStats;
   end(timeoutSeconds?: number): Promise<void>;
 }
@@ -54,6 +60,19 @@ const RETRYABLE = new Set(['40001', '40P01']);
 export class TransactionRetryExhausted extends Error {
   constructor(override readonly cause: unknown) {
     super('transaction kept failing with serialization failures or deadlocks');
+  }
+}
+
+async function retrying<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!RETRYABLE.has((error as { code?: string }).code ?? '')) throw error;
+      if (attempt >= attempts) throw new TransactionRetryExhausted(error);
+      // Full jitter, so retrying transactions do not collide again in lockstep.
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** attempt));
+    }
   }
 }
 
@@ -100,27 +119,22 @@ export function createDb(options: DbOptions): Db {
       }),
   });
 
+  const hot = adapter(sql, 'hot');
   return {
     sql,
     long,
-    conn: adapter(sql, 'hot'),
-    async tx(fn, txOptions = {}) {
+    conn: hot,
+    tx(fn, txOptions = {}) {
       const which = txOptions.pool ?? 'hot';
       const pool = which === 'long' ? long : sql;
-      const attempts = txOptions.attempts ?? 5;
       const begin = txOptions.isolation ? `isolation level ${txOptions.isolation}` : '';
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return (await counted(which, () =>
-            pool.begin(begin, (t) => fn(Object.assign(adapter(t, which), { sql: t }))),
-          )) as Awaited<ReturnType<typeof fn>>;
-        } catch (error) {
-          if (!RETRYABLE.has((error as { code?: string }).code ?? '')) throw error;
-          if (attempt >= attempts) throw new TransactionRetryExhausted(error);
-          // Full jitter, so retrying transactions do not collide again in lockstep.
-          await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** attempt));
-        }
-      }
+      return retrying(
+        async () => (await counted(which, () => pool.begin(begin, (t) => fn(Object.assign(adapter(t, which), { sql: t }))))) as Awaited<ReturnType<typeof fn>>,
+        txOptions.attempts,
+      );
+    },
+    statement(fn, statementOptions = {}) {
+      return retrying(() => fn(hot), statementOptions.attempts);
     },
     stats: () => ({ inFlight: { ...inFlight }, max: { hot: options.poolMax, long: options.longPoolMax } }),
     async end(timeoutSeconds = 5) {

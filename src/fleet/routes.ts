@@ -7,7 +7,6 @@ import {
   deleteRelease,
   findHandleHolder,
   findPatchHandleHolder,
-  getReleaseByHandle,
   listReleases,
   listServers,
   serverAccess,
@@ -16,7 +15,7 @@ import {
 import type { Deps } from '../http/deps.ts';
 import { conflict, forbidden, notFound } from '../http/errors.ts';
 import { parseBody, parseParam, uuidParam } from '../http/validate.ts';
-import { principalIds, roleAllows, type Access } from '../identity/principal.ts';
+import { leastRole, principalIds, roleAllows, type Access } from '../identity/principal.ts';
 
 const newServer = z.object({ name: z.string().trim().min(1).max(255) }).strict();
 
@@ -55,6 +54,9 @@ function handleTaken(handle: string, byName: boolean, holder: HandleHolder) {
   return conflict(message, { effective_handle: handle, conflicting_release_id: holder.id });
 }
 
+const serverNotFound = () => notFound('No such server.');
+const tooSmall = (access: Access) => forbidden(`This needs the ${access} permission on the server's project.`);
+
 export function fleetRoutes(router: Router, deps: Deps): void {
   const { db, auth } = deps;
 
@@ -63,13 +65,13 @@ export function fleetRoutes(router: Router, deps: Deps): void {
    * project and the caller's role there come from one query, and a server in a
    * project the token cannot reach is as absent as one that does not exist.
    */
-  async function authorizeServer(ctx: Context, access: Access): Promise<{ serverId: string; projectId: string }> {
+  async function authorizeServer(ctx: Context, access: Access, handle: string | null = null) {
     const serverId = parseParam(ctx.params.server_id, uuidParam, 'server');
     const principal = await auth.authenticate(ctx);
-    const [row] = await serverAccess.run({ serverId, ...principalIds(principal) }, db.conn);
-    if (!row) throw notFound('No such server.');
-    if (!roleAllows(row.role, access)) throw forbidden(`This needs the ${access} permission on the server's project.`);
-    return { serverId, projectId: row.project_id };
+    const [row] = await serverAccess.run({ serverId, ...principalIds(principal), handle }, db.conn);
+    if (!row) throw serverNotFound();
+    if (!roleAllows(row.role, access)) throw tooSmall(access);
+    return { serverId, projectId: row.project_id, row };
   }
 
   // ---- servers ----
@@ -90,13 +92,25 @@ export function fleetRoutes(router: Router, deps: Deps): void {
 
   // ---- releases ----
   router.post('/api/servers/:server_id/releases', async (ctx) => {
-    const { serverId, projectId } = await authorizeServer(ctx, 'write');
+    const serverId = parseParam(ctx.params.server_id, uuidParam, 'server');
+    const principal = await auth.authenticate(ctx);
     const body = parseBody(ctx, newRelease);
     const name = body.name ?? null;
     const releaseCommand = body.release_command ?? null;
-    const [holder] = await findHandleHolder.run({ serverId, name, releaseCommand }, db.conn);
-    if (holder) throw handleTaken(holder.effective_handle, !!name, holder);
-    const [release] = await createRelease.run({ serverId, projectId, name, releaseCommand }, db.conn);
+    let row;
+    try {
+      // One round trip when it succeeds; the holder is looked up only for the 409's message.
+      [row] = await createRelease.run({ serverId, ...principalIds(principal), leastRole: leastRole.write, name, releaseCommand }, db.conn);
+    } catch (error) {
+      if ((error as { code?: string }).code !== '23505') throw error;
+      const [holder] = await findHandleHolder.run({ serverId, name, releaseCommand }, db.conn);
+      // Gone again already: the generic 409 of the error map.
+      if (!holder) throw error;
+      throw handleTaken(holder.effective_handle, !!name, holder);
+    }
+    if (!row) throw serverNotFound();
+    if (row.id === null) throw tooSmall('write');
+    const { role: _role, ...release } = row;
     ctx.status = 201;
     ctx.body = release;
   });
@@ -107,11 +121,19 @@ export function fleetRoutes(router: Router, deps: Deps): void {
   });
 
   router.get('/api/servers/:server_id/releases/:handle', async (ctx) => {
-    const { serverId } = await authorizeServer(ctx, 'read');
-    const handle = parseParam(ctx.params.handle, handleParam, 'release');
-    const [release] = await getReleaseByHandle.run({ serverId, handle }, db.conn);
-    if (!release) throw notFound('No such release.');
-    ctx.body = release;
+    // A handle that can name no release still gets the server's 404/403 first.
+    const parsed = handleParam.safeParse(ctx.params.handle);
+    const { serverId, row } = await authorizeServer(ctx, 'read', parsed.success ? parsed.data : null);
+    if (row.release_id === null) throw notFound('No such release.');
+    ctx.body = {
+      id: row.release_id,
+      server_id: serverId,
+      name: row.release_name,
+      release_command: row.release_command,
+      effective_handle: row.release_handle,
+      created_at: row.release_created_at,
+      updated_at: row.release_updated_at,
+    };
   });
 
   router.patch('/api/servers/:server_id/releases/:id', async (ctx) => {

@@ -157,9 +157,7 @@ export class Auth {
   async authorize(ctx: Context, projectId: string, access: Access): Promise<ProjectRole> {
     const principal = await this.authenticate(ctx);
     const [row] = await projectRole.run({ projectId, ...principalIds(principal) }, this.db.conn);
-    if (!row?.role) throw notFound('No such project.');
-    if (!roleAllows(row.role, access)) throw forbidden(`This needs the ${access} permission on the project.`);
-    return row.role;
+    return requireProjectRole(row?.role ?? null, access);
   }
 
   /** The user behind a personal access token; run tokens may not use user-only routes. */
@@ -186,6 +184,16 @@ export class Auth {
     clearInterval(this.flushTimer);
     await this.flushLastUsed();
   }
+}
+
+/**
+ * authorize()'s verdict on a role a route fetched together with other things:
+ * no role is 404 (the project's existence is not revealed), too small a role 403.
+ */
+export function requireProjectRole(role: ProjectRole | null, access: Access): ProjectRole {
+  if (!role) throw notFound('No such project.');
+  if (!roleAllows(role, access)) throw forbidden(`This needs the ${access} permission on the project.`);
+  return role;
 }
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -7,7 +7,7 @@ import {
   resetWorkflow,
   resolveWorkflow,
   saveWorkflow,
-  workflowOwner,
+  workflowAccess,
   type IResolveWorkflowResult,
   type Json,
 } from '../../sql/workflows.queries.ts';
@@ -16,6 +16,7 @@ import { HttpError } from '../http/errors.ts';
 import { parseBody, parseParam, parseQuery } from '../http/validate.ts';
 import type { Access } from '../identity/principal.ts';
 import { principalIds } from '../identity/principal.ts';
+import { requireProjectRole } from '../identity/auth.ts';
 
 // Lowercased: the database prints uuids in lowercase, and ids are compared with what it returns.
 const idParam = z.uuid().transform((s) => s.toLowerCase());
@@ -85,21 +86,24 @@ export function workflowsRoutes(router: Router, { db, auth }: Deps): void {
    * authorized for the path's project (issue 7: resolve, then authorize what
    * was found). An id of another project is wrong_project (403) only to a token
    * that reaches that project; to any other token it is exactly an unknown id.
-   * Leaves the caller authorized for `access` on `projectId` unless it throws.
+   * Leaves the caller authorized for `access` on `projectId` unless it throws;
+   * with `roleFirst` (creating needs no workflow) the role is checked before the id.
    * Known gap: an id first saved into another project between this lookup and
    * the save itself reaches the resolver's wrong_project unfiltered; ids are
    * random uuids chosen by clients, so that needs a guessed id and a race.
    */
-  async function authorizeFound(ctx: Context, projectId: string, id: string, access: Access, authorized = false): Promise<void> {
+  async function authorizeFound(ctx: Context, projectId: string, id: string, access: Access, roleFirst = false): Promise<void> {
     const principal = await auth.authenticate(ctx);
-    const [owner] = await workflowOwner.run({ id, ...principalIds(principal) }, db.conn);
-    if (owner && owner.project_id !== projectId) {
+    const [found] = await workflowAccess.run({ id, projectId, ...principalIds(principal) }, db.conn);
+    const { role, owner_project_id: owner, reaches_owner: reachesOwner } = found!;
+    if (roleFirst) requireProjectRole(role, access);
+    if (owner != null && owner !== projectId) {
       // The resolver raises wrong_project; only a token that reaches the other project may hear it.
-      if (owner.reaches) await resolveWorkflow.run({ id, action: 'edit', projectId, version: null }, db.conn);
-      if (!authorized) await auth.authorize(ctx, projectId, access);
+      if (reachesOwner) await resolveWorkflow.run({ id, action: 'edit', projectId, version: null }, db.conn);
+      requireProjectRole(role, access);
       throw workflowNotFound(id, projectId);
     }
-    if (!authorized) await auth.authorize(ctx, projectId, access);
+    requireProjectRole(role, access);
   }
 
   router.get('/api/projects/:project_id/workflows', async (ctx) => {
@@ -127,10 +131,8 @@ export function workflowsRoutes(router: Router, { db, auth }: Deps): void {
     const id = parseParam(ctx.params.id, idParam, 'workflow');
     const body = parseBody(ctx, saveBody);
     // Creating needs no workflow to be found: ask first whether this token may create in this project.
-    const isNew = body.action === 'new';
-    if (isNew) await auth.authorize(ctx, projectId, 'write');
-    await authorizeFound(ctx, projectId, id, 'write', isNew);
-    const [saved] = await db.tx((tx) =>
+    await authorizeFound(ctx, projectId, id, 'write', body.action === 'new');
+    const [saved] = await db.statement((conn) =>
       saveWorkflow.run(
         {
           id,
@@ -140,7 +142,7 @@ export function workflowsRoutes(router: Router, { db, auth }: Deps): void {
           definition: body.definition as Json,
           lockVersion: body.lock_version ?? null,
         },
-        tx,
+        conn,
       ),
     );
     ctx.status = saved!.kind === 'new' ? 201 : 200;

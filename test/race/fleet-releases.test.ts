@@ -15,7 +15,7 @@ test('64 concurrent creates of one handle: exactly one 201, the rest 409, no 5xx
   const server = await ok<{ id: string }>(
     s.request(`/api/projects/${project.id}/servers`, { method: 'POST', token: owner.token, json: { name: 'web-1' } }),
   );
-  // Half name the handle, half derive it from a command: both paths of the pre-check race the unique index.
+  // Half name the handle, half derive it from a command: both kinds of handle race for the unique index.
   const results = await race({
     baseUrl: s.url,
     processes: 2,
@@ -44,19 +44,19 @@ test('64 concurrent creates of one handle: exactly one 201, the rest 409, no 5xx
   const winner = results.find((r) => r.status === 201)!.body as { id: string };
   const [row] = await s.sql`select id from app.releases where server_id = ${server.id}`;
   t.is(row!.id, winner.id);
-  // How many losers slipped past the friendly pre-check and were stopped by the index (reported, not asserted: timing).
-  const generic = results.filter((r) => r.status === 409 && !(r.body as { conflicting_release_id?: string }).conflicting_release_id).length;
-  t.log(`409s from the unique index (23505): ${generic}; from the pre-check: ${63 - generic}`);
+  // Every loser met the unique index and was then told who holds the handle.
+  const named = results.filter((r) => r.status === 409 && (r.body as { conflicting_release_id?: string }).conflicting_release_id === winner.id);
+  t.is(named.length, 63);
 });
 
-test.serial('a create that passes the pre-check still loses to the unique index: generic 409, not 5xx', async (t) => {
+test.serial('a create racing an uncommitted rival waits on the unique index, then answers the 409 naming the rival', async (t) => {
   const owner = await createTestUser(s);
   const project = await createTestProject(s, owner);
   const server = await ok<{ id: string }>(
     s.request(`/api/projects/${project.id}/servers`, { method: 'POST', token: owner.token, json: { name: 'web-1' } }),
   );
-  // An uncommitted rival holds the handle: the pre-check (READ COMMITTED) cannot see it,
-  // so the API's insert passes it and then waits on the unique index for the rival's outcome.
+  // An uncommitted rival holds the handle: the API's insert waits on the unique index for the
+  // rival's outcome, gets 23505 when it commits, and only then looks up the holder for its message.
   let inserted!: () => void;
   let commit!: () => void;
   const rivalInserted = new Promise<void>((r) => (inserted = r));
@@ -78,7 +78,7 @@ test.serial('a create that passes the pre-check still loses to the unique index:
   for (;;) {
     const [w] = await s.sql`
       select count(*)::int as n from pg_stat_activity
-      where ${rivalPid}::int = any(pg_blocking_pids(pid)) and query like 'insert into app.releases%'`;
+      where ${rivalPid}::int = any(pg_blocking_pids(pid))`;
     if (w!.n > 0) break;
     if (Date.now() > deadline) {
       commit();
@@ -92,10 +92,15 @@ test.serial('a create that passes the pre-check still loses to the unique index:
   await rival;
   const res = await response;
   t.is(res.status, 409);
+  const rows = await s.sql`select id, name, release_command from app.releases where server_id = ${server.id}`;
+  t.deepEqual(
+    rows.map((r) => ({ name: r.name, release_command: r.release_command })),
+    [{ name: 'deploy', release_command: null }],
+  );
   t.deepEqual(await res.json(), {
     error: 'conflict',
-    message: 'That conflicts with an existing record. (releases_server_id_effective_handle_key)',
+    message: `The release command's basename "deploy" is already the handle of release ${rows[0]!.id} on this server (its name); set an explicit name for this release.`,
+    effective_handle: 'deploy',
+    conflicting_release_id: rows[0]!.id,
   });
-  const rows = await s.sql`select name, release_command from app.releases where server_id = ${server.id}`;
-  t.deepEqual([...rows], [{ name: 'deploy', release_command: null }]);
 });
