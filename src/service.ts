@@ -8,6 +8,7 @@ import { createApp, type App } from './http/app.ts';
 import { Auth } from './identity/auth.ts';
 import { loadSigningKey } from './identity/keys.ts';
 import { listen, type HttpServer } from './http/server.ts';
+import { startExternalMemoryGovernor } from './memory.ts';
 
 export const DATABASE_NAME = 'sandbar';
 
@@ -69,6 +70,7 @@ export async function startService(config: Config, log: Logger, database: Databa
     await db.end(1);
     throw error;
   }
+  const memory = startExternalMemoryGovernor(config.SANDBAR_GC_SLACK_MB * 1024 * 1024, log);
   let stopping: Promise<void> | undefined;
   return {
     url: http.url,
@@ -79,6 +81,7 @@ export async function startService(config: Config, log: Logger, database: Databa
     stop() {
       stopping ??= (async () => {
         await http.close(config.SANDBAR_SHUTDOWN_TIMEOUT_MS);
+        memory.stop();
         await auth.close();
         await db.end(5);
         await database.server.stop();

@@ -26,6 +26,8 @@ const schema = z.object({
   SANDBAR_STATEMENT_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
   SANDBAR_BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024).default(10 * 1024 * 1024),
   SANDBAR_SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
+  // External (Buffer) memory allowed to pile up before a full collection is asked for; 0 leaves it to V8 (src/memory.ts).
+  SANDBAR_GC_SLACK_MB: integer(0, 4096).default(16),
   SANDBAR_JWT_PRIVATE_KEY: z.string().min(1).optional(),
   SANDBAR_JWT_ISSUER: z.string().min(1).default('sandbar'),
   SANDBAR_JWT_AUDIENCE: z.string().min(1).default('sandbar'),

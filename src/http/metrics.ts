@@ -1,5 +1,6 @@
 import client from 'prom-client';
 import type { Db } from '../db/db.ts';
+import { forcedCollections } from '../memory.ts';
 
 /** Prometheus metrics for one app instance (its own registry, so tests can run several apps in a process). */
 export interface Metrics {
@@ -43,6 +44,15 @@ export function createMetrics(db: Db): Metrics {
       const s = db.stats();
       this.set({ pool: 'hot' }, s.max.hot);
       this.set({ pool: 'long' }, s.max.long);
+    },
+  });
+  new client.Counter({
+    name: 'sandbar_gc_forced_total',
+    help: 'Full garbage collections asked for because Buffer memory piled up (SANDBAR_GC_SLACK_MB, src/memory.ts).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(forcedCollections());
     },
   });
   return {
