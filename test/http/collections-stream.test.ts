@@ -6,6 +6,7 @@ import { createTestProject, createTestUser, ok, type TestProject, type TestUser 
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { until } from '../helpers/poll.ts';
 import { freePort } from '../../src/db/embedded.ts';
+import { FETCH_BYTES, FIRST_FETCH_ROWS, MAX_FETCH_ROWS, nextFetchRows } from '../../src/collections/stream.ts';
 
 // Streams must hold memory flat and end their cursor when the client leaves.
 // Serial: the RSS measurement must not see other tests' allocations.
@@ -188,4 +189,49 @@ test.serial('a client that goes away mid-stream ends the cursor and frees the co
   const full = await s.request(downloadPath(), { token: owner.token });
   t.is(full.status, 200);
   t.is(((await full.json()) as unknown[]).length, ITEMS);
+});
+
+test.serial('fetches resize to the rows: small items, 1 MB values, then small again all arrive whole and in order', async (t) => {
+  await ok(s.request(`/api/projects/${project.id}/collections`, { method: 'POST', token: owner.token, json: { name: 'mixed' } }));
+  // 1,500 small items (fetches grow to 1,000 rows), 12 values of 1,000,000 characters (they shrink
+  // to one row of ~1 MB each), then 1,500 small again (they grow back): ids follow this order.
+  const sizes = [...Array(1500).fill(20), ...Array(12).fill(1_000_000), ...Array(1500).fill(20)] as number[];
+  await s.sql`
+    insert into app.items (collection_id, project_id, key, value)
+    select c.id, c.project_id, 'k-' || lpad(g.i::text, 5, '0'), repeat('v', g.size)
+      from app.collections c, unnest(${sizes}::int[]) with ordinality as g(size, i)
+     where c.project_id = ${project.id} and c.name = 'mixed'
+     order by g.i`;
+  const expectedKeys = sizes.map((_, i) => `k-${String(i + 1).padStart(5, '0')}`);
+  const check = (items: Array<{ key: string; value: string }>) => {
+    t.deepEqual(items.map((i) => i.key), expectedKeys);
+    t.deepEqual(items.map((i) => i.value.length), sizes);
+    t.true(items.every((i) => /^v*$/.test(i.value)));
+  };
+  const download = await s.request(`/api/projects/${project.id}/collections/mixed/download`, { token: owner.token });
+  t.is(download.status, 200);
+  check((await download.json()) as Array<{ key: string; value: string }>);
+  // Pages that each span a change of fetch size, followed by cursor.
+  const paged: Array<{ key: string; value: string }> = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const res = await s.request(`/collections/mixed?limit=1400${cursor ? `&cursor=${cursor}` : ''}`, { token: owner.token });
+    t.is(res.status, 200);
+    const page = (await res.json()) as { items: Array<{ key: string; value: string }>; cursor: string | null };
+    paged.push(...page.items);
+    cursor = page.cursor;
+    pages += 1;
+  } while (cursor);
+  t.is(pages, 3);
+  check(paged);
+});
+
+test('the next fetch carries about FETCH_BYTES, between 1 and MAX_FETCH_ROWS rows', (t) => {
+  const rows = (n: number, bytes: number) => Array.from({ length: n }, () => [Buffer.alloc(7), Buffer.alloc(bytes - 7)]);
+  t.is(nextFetchRows([]), FIRST_FETCH_ROWS);
+  t.is(nextFetchRows(rows(100, 300)), MAX_FETCH_ROWS);
+  t.is(nextFetchRows(rows(100, 4096)), FETCH_BYTES / 4096);
+  t.is(nextFetchRows(rows(1, 1_000_000)), 1);
+  t.is(nextFetchRows(rows(3, 5_000_000)), 1);
 });
