@@ -200,7 +200,7 @@ export interface IResolveCollectionByNameQuery {
   result: IResolveCollectionByNameResult;
 }
 
-const resolveCollectionByNameIR: any = {"usedParamSet":{"key":true,"userId":true,"runId":true,"name":true,"projectId":true},"params":[{"name":"key","required":false,"transform":{"type":"scalar"},"locs":[{"a":608,"b":611}]},{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":736,"b":742}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":745,"b":750}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":805,"b":810}]},{"name":"projectId","required":false,"transform":{"type":"scalar"},"locs":[{"a":817,"b":826},{"a":860,"b":869}]}],"statement":"-- v1 addressing: the collections with this name in the projects the token reaches\n-- (a run token: its run's project only). Two rows back means ambiguous. Given a key,\n-- each row also carries that item's JSON (null: no such key), so a GET of one item\n-- is one round trip; the handler reads it only from a sole match whose role allows it.\nselect c.id as \"id!\", c.project_id as \"project_id!\", c.role as \"role!\",\n       (select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text\n        from app.items i\n        where i.collection_id = c.id and i.key = :key::text) as item\nfrom (\n  select c.id, c.project_id, max(tp.role) as role\n  from app.collections c\n  join app.token_projects(:userId, :runId) tp on tp.project_id = c.project_id\n  where c.name = :name! and (:projectId::uuid is null or c.project_id = :projectId::uuid)\n  group by c.id, c.project_id\n  order by c.project_id\n  limit 2\n) c"};
+const resolveCollectionByNameIR: any = {"usedParamSet":{"key":true,"userId":true,"runId":true,"name":true,"projectId":true},"params":[{"name":"key","required":false,"transform":{"type":"scalar"},"locs":[{"a":560,"b":563}]},{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":688,"b":694}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":697,"b":702}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":757,"b":762}]},{"name":"projectId","required":false,"transform":{"type":"scalar"},"locs":[{"a":769,"b":778},{"a":812,"b":821}]}],"statement":"-- v1 addressing: the collections with this name in the projects the token reaches\n-- (a run token: its run's project only). Two rows back means ambiguous. Given a key,\n-- each row also carries that item's JSON (null: no such key), so a GET of one item\n-- is one round trip; the handler reads it only from a sole match whose role allows it.\nselect c.id as \"id!\", c.project_id as \"project_id!\", c.role as \"role!\",\n       (select app.item_json(i.key, i.value, i.created_at, i.updated_at)\n        from app.items i\n        where i.collection_id = c.id and i.key = :key::text) as item\nfrom (\n  select c.id, c.project_id, max(tp.role) as role\n  from app.collections c\n  join app.token_projects(:userId, :runId) tp on tp.project_id = c.project_id\n  where c.name = :name! and (:projectId::uuid is null or c.project_id = :projectId::uuid)\n  group by c.id, c.project_id\n  order by c.project_id\n  limit 2\n) c"};
 
 /**
  * Query generated from SQL:
@@ -210,7 +210,7 @@ const resolveCollectionByNameIR: any = {"usedParamSet":{"key":true,"userId":true
  * -- each row also carries that item's JSON (null: no such key), so a GET of one item
  * -- is one round trip; the handler reads it only from a sole match whose role allows it.
  * select c.id as "id!", c.project_id as "project_id!", c.role as "role!",
- *        (select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text
+ *        (select app.item_json(i.key, i.value, i.created_at, i.updated_at)
  *         from app.items i
  *         where i.collection_id = c.id and i.key = :key::text) as item
  * from (
@@ -249,7 +249,7 @@ export interface IResolveCollectionInProjectQuery {
   result: IResolveCollectionInProjectResult;
 }
 
-const resolveCollectionInProjectIR: any = {"usedParamSet":{"key":true,"userId":true,"runId":true,"projectId":true,"name":true},"params":[{"name":"key","required":false,"transform":{"type":"scalar"},"locs":[{"a":465,"b":468}]},{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":543,"b":549}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":552,"b":557}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":585,"b":595},{"a":669,"b":679}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":694,"b":699}]}],"statement":"-- v2 addressing: the token's role in the project (null: not reachable), the collection's\n-- id there (null: none) and, given a key, that item's JSON (null: no such key). Nothing\n-- is looked up in a project the token cannot reach.\nselect a.role, c.id as collection_id,\n       (select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text\n        from app.items i\n        where i.collection_id = c.id and i.key = :key::text) as item\nfrom (select max(tp.role) as role from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) a\nleft join app.collections c on a.role is not null and c.project_id = :projectId! and c.name = :name!"};
+const resolveCollectionInProjectIR: any = {"usedParamSet":{"key":true,"userId":true,"runId":true,"projectId":true,"name":true},"params":[{"name":"key","required":false,"transform":{"type":"scalar"},"locs":[{"a":417,"b":420}]},{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":495,"b":501}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":504,"b":509}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":537,"b":547},{"a":621,"b":631}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":646,"b":651}]}],"statement":"-- v2 addressing: the token's role in the project (null: not reachable), the collection's\n-- id there (null: none) and, given a key, that item's JSON (null: no such key). Nothing\n-- is looked up in a project the token cannot reach.\nselect a.role, c.id as collection_id,\n       (select app.item_json(i.key, i.value, i.created_at, i.updated_at)\n        from app.items i\n        where i.collection_id = c.id and i.key = :key::text) as item\nfrom (select max(tp.role) as role from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) a\nleft join app.collections c on a.role is not null and c.project_id = :projectId! and c.name = :name!"};
 
 /**
  * Query generated from SQL:
@@ -258,7 +258,7 @@ const resolveCollectionInProjectIR: any = {"usedParamSet":{"key":true,"userId":t
  * -- id there (null: none) and, given a key, that item's JSON (null: no such key). Nothing
  * -- is looked up in a project the token cannot reach.
  * select a.role, c.id as collection_id,
- *        (select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text
+ *        (select app.item_json(i.key, i.value, i.created_at, i.updated_at)
  *         from app.items i
  *         where i.collection_id = c.id and i.key = :key::text) as item
  * from (select max(tp.role) as role from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) a
@@ -292,15 +292,15 @@ export interface IStreamItemsQuery {
   result: IStreamItemsResult;
 }
 
-const streamItemsIR: any = {"usedParamSet":{"collectionId":true,"afterId":true,"keyPattern":true,"createdAfter":true,"createdBefore":true,"updatedAfter":true,"updatedBefore":true,"limit":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":363,"b":376}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":391,"b":399}]},{"name":"keyPattern","required":false,"transform":{"type":"scalar"},"locs":[{"a":416,"b":426},{"a":480,"b":490}]},{"name":"createdAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":507,"b":519},{"a":567,"b":579}]},{"name":"createdBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":608,"b":621},{"a":668,"b":681}]},{"name":"updatedAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":710,"b":722},{"a":770,"b":782}]},{"name":"updatedBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":811,"b":824},{"a":871,"b":884}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":926,"b":932}]}],"statement":"-- One page of the stream in id order. Each item's JSON text is built here: encoding in\n-- Postgres saves ~30 % over JSON.stringify per row (shared/docs/performance-notes.md).\nselect i.id as \"id!\",\n       json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as \"item!\"\nfrom app.items i\nwhere i.collection_id = :collectionId!\n  and i.id > :afterId!::bigint\n  and (:keyPattern::text is null or i.key like app.key_pattern_to_like(:keyPattern::text))\n  and (:createdAfter::text::timestamptz is null or i.created_at >= :createdAfter::text::timestamptz)\n  and (:createdBefore::text::timestamptz is null or i.created_at < :createdBefore::text::timestamptz)\n  and (:updatedAfter::text::timestamptz is null or i.updated_at >= :updatedAfter::text::timestamptz)\n  and (:updatedBefore::text::timestamptz is null or i.updated_at < :updatedBefore::text::timestamptz)\norder by i.id\nlimit :limit!::int"};
+const streamItemsIR: any = {"usedParamSet":{"collectionId":true,"afterId":true,"keyPattern":true,"createdAfter":true,"createdBefore":true,"updatedAfter":true,"updatedBefore":true,"limit":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":331,"b":344}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":359,"b":367}]},{"name":"keyPattern","required":false,"transform":{"type":"scalar"},"locs":[{"a":384,"b":394},{"a":448,"b":458}]},{"name":"createdAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":475,"b":487},{"a":535,"b":547}]},{"name":"createdBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":576,"b":589},{"a":636,"b":649}]},{"name":"updatedAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":678,"b":690},{"a":738,"b":750}]},{"name":"updatedBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":779,"b":792},{"a":839,"b":852}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":894,"b":900}]}],"statement":"-- One page of the stream in id order. Each item's JSON text is built here (app.item_json):\n-- encoding in Postgres saves ~30 % over JSON.stringify per row (shared/docs/performance-notes.md).\nselect i.id as \"id!\",\n       app.item_json(i.key, i.value, i.created_at, i.updated_at) as \"item!\"\nfrom app.items i\nwhere i.collection_id = :collectionId!\n  and i.id > :afterId!::bigint\n  and (:keyPattern::text is null or i.key like app.key_pattern_to_like(:keyPattern::text))\n  and (:createdAfter::text::timestamptz is null or i.created_at >= :createdAfter::text::timestamptz)\n  and (:createdBefore::text::timestamptz is null or i.created_at < :createdBefore::text::timestamptz)\n  and (:updatedAfter::text::timestamptz is null or i.updated_at >= :updatedAfter::text::timestamptz)\n  and (:updatedBefore::text::timestamptz is null or i.updated_at < :updatedBefore::text::timestamptz)\norder by i.id\nlimit :limit!::int"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of the stream in id order. Each item's JSON text is built here: encoding in
- * -- Postgres saves ~30 % over JSON.stringify per row (shared/docs/performance-notes.md).
+ * -- One page of the stream in id order. Each item's JSON text is built here (app.item_json):
+ * -- encoding in Postgres saves ~30 % over JSON.stringify per row (shared/docs/performance-notes.md).
  * select i.id as "id!",
- *        json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as "item!"
+ *        app.item_json(i.key, i.value, i.created_at, i.updated_at) as "item!"
  * from app.items i
  * where i.collection_id = :collectionId!
  *   and i.id > :afterId!::bigint
@@ -333,13 +333,13 @@ export interface IDownloadItemsQuery {
   result: IDownloadItemsResult;
 }
 
-const downloadItemsIR: any = {"usedParamSet":{"collectionId":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":187,"b":200}]}],"statement":"select i.id as \"id!\",\n       json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as \"item!\"\nfrom app.items i\nwhere i.collection_id = :collectionId!\norder by i.id"};
+const downloadItemsIR: any = {"usedParamSet":{"collectionId":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":139,"b":152}]}],"statement":"select i.id as \"id!\",\n       app.item_json(i.key, i.value, i.created_at, i.updated_at) as \"item!\"\nfrom app.items i\nwhere i.collection_id = :collectionId!\norder by i.id"};
 
 /**
  * Query generated from SQL:
  * ```
  * select i.id as "id!",
- *        json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as "item!"
+ *        app.item_json(i.key, i.value, i.created_at, i.updated_at) as "item!"
  * from app.items i
  * where i.collection_id = :collectionId!
  * order by i.id

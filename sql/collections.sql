@@ -28,7 +28,7 @@ delete from app.collections where id = :id! returning id;
 -- each row also carries that item's JSON (null: no such key), so a GET of one item
 -- is one round trip; the handler reads it only from a sole match whose role allows it.
 select c.id as "id!", c.project_id as "project_id!", c.role as "role!",
-       (select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text
+       (select app.item_json(i.key, i.value, i.created_at, i.updated_at)
         from app.items i
         where i.collection_id = c.id and i.key = :key::text) as item
 from (
@@ -46,17 +46,17 @@ from (
 -- id there (null: none) and, given a key, that item's JSON (null: no such key). Nothing
 -- is looked up in a project the token cannot reach.
 select a.role, c.id as collection_id,
-       (select json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text
+       (select app.item_json(i.key, i.value, i.created_at, i.updated_at)
         from app.items i
         where i.collection_id = c.id and i.key = :key::text) as item
 from (select max(tp.role) as role from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) a
 left join app.collections c on a.role is not null and c.project_id = :projectId! and c.name = :name!;
 
 /* @name streamItems */
--- One page of the stream in id order. Each item's JSON text is built here: encoding in
--- Postgres saves ~30 % over JSON.stringify per row (shared/docs/performance-notes.md).
+-- One page of the stream in id order. Each item's JSON text is built here (app.item_json):
+-- encoding in Postgres saves ~30 % over JSON.stringify per row (shared/docs/performance-notes.md).
 select i.id as "id!",
-       json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as "item!"
+       app.item_json(i.key, i.value, i.created_at, i.updated_at) as "item!"
 from app.items i
 where i.collection_id = :collectionId!
   and i.id > :afterId!::bigint
@@ -70,7 +70,7 @@ limit :limit!::int;
 
 /* @name downloadItems */
 select i.id as "id!",
-       json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text as "item!"
+       app.item_json(i.key, i.value, i.created_at, i.updated_at) as "item!"
 from app.items i
 where i.collection_id = :collectionId!
 order by i.id;

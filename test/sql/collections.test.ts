@@ -138,3 +138,29 @@ test('app.delete_collection_items deletes in batches after an id and reports the
   t.is(left.length, 0);
   t.deepEqual((await stats(d.sql, c)).kept, { item_count: 14, byte_size: (await stats(d.sql, c)).real.byte_size });
 });
+
+test('app.item_json is the JSON json_build_object would build, for awkward keys and values, and is inlined', async (t) => {
+  const p = await project(d.sql);
+  const c = await collection(d.sql, p, 'awkward');
+  const values = ['plain', '"quoted" \\ back\\slash', 'tab\tnew\nline\r\u0001\u001f', 'ünïcödé ✓ 🐈‍⬛', '{"json":"inside"}', ''];
+  await d.sql`
+    insert into app.items (collection_id, project_id, key, value)
+    select ${c}, ${p}, 'k' || i || v, v from unnest(${values}::text[]) with ordinality as x(v, i)`;
+  const rows = await d.sql`
+    select app.item_json(key, value, created_at, updated_at) as item,
+           app.item_json(key, value, created_at, updated_at)::jsonb
+             = json_build_object('key', key, 'value', value, 'created', created_at, 'updated', updated_at)::jsonb as same
+      from app.items where collection_id = ${c} order by id`;
+  t.is(rows.length, values.length);
+  t.true(rows.every((r) => r.same === true));
+  // What a client gets back: the stored strings, unchanged, and ISO-8601 timestamps.
+  t.deepEqual(
+    rows.map((r) => (JSON.parse(r.item as string) as { value: string }).value),
+    values,
+  );
+  t.regex((JSON.parse(rows[0]!.item as string) as { created: string }).created, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}:\d{2}$/);
+  const plan = await d.sql`explain verbose select app.item_json(key, value, created_at, updated_at) from app.items where collection_id = ${c}`;
+  const text = plan.map((r) => r['QUERY PLAN'] as string).join('\n');
+  t.false(text.includes('item_json'), text);
+  t.true(text.includes('to_json'), text);
+});
