@@ -57,6 +57,7 @@ export async function startService(config: Config, log: Logger, database: Databa
     url: database.url,
     poolMax: config.SANDBAR_DB_POOL_MAX,
     longPoolMax: config.SANDBAR_DB_LONG_POOL_MAX,
+    longQueueTimeoutMs: config.SANDBAR_LONG_QUEUE_TIMEOUT_MS,
     statementTimeoutMs: config.SANDBAR_STATEMENT_TIMEOUT_MS,
   });
   let http: HttpServer;

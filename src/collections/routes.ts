@@ -149,7 +149,7 @@ interface Target {
 }
 
 export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
-  const streamConn = cursorConnection(db.long);
+  const streamConn = cursorConnection(db);
 
   /**
    * Resolves a data-API address to a collection the token may use with `access`.

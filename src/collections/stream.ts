@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { IDatabaseConnection } from '@pgtyped/runtime';
-import type postgres from 'postgres';
+import type { Db } from '../db/db.ts';
 
 /**
  * Rows per round trip to the portal. The first fetch takes FIRST_FETCH_ROWS; each
@@ -40,27 +40,35 @@ export const STALLED_READER_MS = 60_000;
  * is never decoded into a JS string and encoded again; that keeps the V8 heap
  * churn of a stream (and so the RSS it leaves behind) several times smaller.
  */
-export function cursorConnection(sql: postgres.Sql): IDatabaseConnection {
+export function cursorConnection(db: Pick<Db, 'long' | 'longSlot'>): IDatabaseConnection {
   return {
     query: async () => {
       throw new Error('cursorConnection only streams');
     },
     stream(query, bindings) {
-      const portal = sql.unsafe(query, bindings as never[], { prepare: true }).raw();
-      const iterator = portal.cursor(FIRST_FETCH_ROWS)[Symbol.asyncIterator]();
-      // postgres.js reads `cursorRows` when it sends each Execute, which the next read() triggers.
-      // Not part of its typed API: test/db/postgres-internals.test.ts pins the version it was read from.
-      const resize = (rows: Buffer[][]) => ((portal as unknown as { cursorRows: number }).cursorRows = nextFetchRows(rows));
+      // A stream holds a long-pool slot from its first read to its close (db.longSlot()).
+      let release: (() => void) | undefined;
+      let portal: { cursorRows: number } | undefined;
+      const opened = db.longSlot().then((releaseSlot) => {
+        release = releaseSlot;
+        const q = db.long.unsafe(query, bindings as never[], { prepare: true }).raw();
+        // postgres.js reads `cursorRows` when it sends each Execute, which the next read() triggers.
+        // Not part of its typed API: test/db/postgres-internals.test.ts pins the version it was read from.
+        portal = q as unknown as { cursorRows: number };
+        return q.cursor(FIRST_FETCH_ROWS)[Symbol.asyncIterator]();
+      });
       let pending: Promise<unknown> = Promise.resolve();
       let closed = false;
       return {
         read() {
-          const next = iterator.next().then((r) => {
-            if (r.done) return [];
-            const rows = r.value as unknown as Buffer[][];
-            resize(rows);
-            return rows;
-          });
+          const next = opened
+            .then((iterator) => iterator.next())
+            .then((r) => {
+              if (r.done) return [];
+              const rows = r.value as unknown as Buffer[][];
+              portal!.cursorRows = nextFetchRows(rows);
+              return rows;
+            });
           pending = next;
           return next;
         },
@@ -70,7 +78,9 @@ export function cursorConnection(sql: postgres.Sql): IDatabaseConnection {
           // postgres.js sends Close only for a cursor at rest: returning while a fetch is
           // in flight would leave the portal open and the connection stuck for good.
           await pending.catch(() => undefined);
-          await iterator.return?.();
+          const iterator = await opened.catch(() => undefined);
+          await iterator?.return?.();
+          release?.();
         },
       };
     },

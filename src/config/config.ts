@@ -23,6 +23,7 @@ const schema = z.object({
   SANDBAR_PG_PORT: integer(1, 65535).default(54329),
   SANDBAR_DB_POOL_MAX: integer(1, 100).default(4),
   SANDBAR_DB_LONG_POOL_MAX: integer(1, 100).default(4),
+  SANDBAR_LONG_QUEUE_TIMEOUT_MS: integer(0, 600_000).default(10_000),
   SANDBAR_STATEMENT_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
   SANDBAR_BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024).default(10 * 1024 * 1024),
   SANDBAR_SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),

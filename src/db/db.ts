@@ -22,6 +22,14 @@ export interface Db {
    * takes one round trip instead of three and keeps its connection open to pipelining.
    */
   statement<T>(fn: (conn: Queryable) => Promise<T>, options?: Pick<TxOptions, 'attempts'>): Promise<T>;
+  /**
+   * One of the long pool's slots, one per connection: long work (a stream, a merge, a
+   * batch of a big delete) holds one while it runs. Waits at most `longQueueTimeoutMs`,
+   * then rejects with LongWorkQueueFull (503 busy): otherwise a request would queue
+   * behind streams whose clients read slowly, for as long as they take. Resolves to the
+   * release function (calling it twice is harmless). tx({ pool: 'long' }) takes one itself.
+   */
+  longSlot(): Promise<() => void>;
   stats(): PoolStats;
   end(timeoutSeconds?: number): Promise<void>;
 }
@@ -45,12 +53,16 @@ export interface TxOptions {
 export interface PoolStats {
   inFlight: { hot: number; long: number };
   max: { hot: number; long: number };
+  /** Long work waiting for a slot. */
+  waitingForLong: number;
 }
 
 export interface DbOptions {
   url: string;
   poolMax: number;
   longPoolMax: number;
+  /** How long long work may wait for a long-pool slot before the request is refused. */
+  longQueueTimeoutMs: number;
   statementTimeoutMs: number;
   applicationName?: string;
 }
@@ -61,6 +73,52 @@ export class TransactionRetryExhausted extends Error {
   constructor(override readonly cause: unknown) {
     super('transaction kept failing with serialization failures or deadlocks');
   }
+}
+
+/** No long-pool slot came free in time: the streams, merges and big deletes running hold them all. */
+export class LongWorkQueueFull extends Error {
+  constructor(readonly waitedMs: number) {
+    super(`no long-pool connection came free within ${waitedMs} ms`);
+  }
+}
+
+/** A counting semaphore, first come first served, whose waiters give up after `timeoutMs`. */
+function slots(capacity: number) {
+  let free = capacity;
+  const waiters: Array<() => void> = [];
+  const release = () => {
+    const next = waiters.shift();
+    if (next) next();
+    else free += 1;
+  };
+  const once = () => {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      release();
+    };
+  };
+  return {
+    waiting: () => waiters.length,
+    acquire(timeoutMs: number): Promise<() => void> {
+      if (free > 0) {
+        free -= 1;
+        return Promise.resolve(once());
+      }
+      return new Promise((resolve, reject) => {
+        const grant = () => {
+          clearTimeout(timer);
+          resolve(once());
+        };
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(grant), 1);
+          reject(new LongWorkQueueFull(timeoutMs));
+        }, timeoutMs);
+        waiters.push(grant);
+      });
+    },
+  };
 }
 
 async function retrying<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
@@ -120,6 +178,7 @@ export function createDb(options: DbOptions): Db {
   });
 
   const hot = adapter(sql, 'hot');
+  const longSlots = slots(options.longPoolMax);
   return {
     sql,
     long,
@@ -128,15 +187,25 @@ export function createDb(options: DbOptions): Db {
       const which = txOptions.pool ?? 'hot';
       const pool = which === 'long' ? long : sql;
       const begin = txOptions.isolation ? `isolation level ${txOptions.isolation}` : '';
-      return retrying(
-        async () => (await counted(which, () => pool.begin(begin, (t) => fn(Object.assign(adapter(t, which), { sql: t }))))) as Awaited<ReturnType<typeof fn>>,
-        txOptions.attempts,
-      );
+      const run = () =>
+        retrying(
+          async () => (await counted(which, () => pool.begin(begin, (t) => fn(Object.assign(adapter(t, which), { sql: t }))))) as Awaited<ReturnType<typeof fn>>,
+          txOptions.attempts,
+        );
+      if (which === 'hot') return run();
+      return longSlots.acquire(options.longQueueTimeoutMs).then(async (releaseSlot) => {
+        try {
+          return await run();
+        } finally {
+          releaseSlot();
+        }
+      });
     },
+    longSlot: () => longSlots.acquire(options.longQueueTimeoutMs),
     statement(fn, statementOptions = {}) {
       return retrying(() => fn(hot), statementOptions.attempts);
     },
-    stats: () => ({ inFlight: { ...inFlight }, max: { hot: options.poolMax, long: options.longPoolMax } }),
+    stats: () => ({ inFlight: { ...inFlight }, max: { hot: options.poolMax, long: options.longPoolMax }, waitingForLong: longSlots.waiting() }),
     async end(timeoutSeconds = 5) {
       await Promise.all([sql.end({ timeout: timeoutSeconds }), long.end({ timeout: timeoutSeconds })]);
     },

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { TransactionRetryExhausted } from '../db/db.ts';
+import { LongWorkQueueFull, TransactionRetryExhausted } from '../db/db.ts';
 
 /**
  * The one error map: every failure a handler or the database raises becomes
@@ -41,6 +41,14 @@ const unavailable: Mapping = {
   status: 503,
   error: 'database_unavailable',
   message: 'The database is unavailable; try again shortly.',
+  retryAfter: true,
+};
+
+/** Every long-pool slot is held (streams, merges, big deletes) and none came free in time. */
+const longWorkBusy: Mapping = {
+  status: 503,
+  error: 'busy',
+  message: 'Too many streams, merges or large deletes are running; try again.',
   retryAfter: true,
 };
 
@@ -105,6 +113,7 @@ interface PgLikeError {
 export function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
   if (error instanceof TransactionRetryExhausted) return fromMapping(sqlstateMap['40001']!);
+  if (error instanceof LongWorkQueueFull) return fromMapping(longWorkBusy);
   const e = error as PgLikeError & { status?: number; expose?: boolean; type?: string };
   if (typeof e !== 'object' || e === null) return undefined;
   // Body parser errors carry an HTTP status of their own (co-body's JSON syntax errors are not marked `expose`).

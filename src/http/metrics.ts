@@ -36,6 +36,14 @@ export function createMetrics(db: Db): Metrics {
     },
   });
   new client.Gauge({
+    name: 'sandbar_db_long_waiting',
+    help: 'Long work (streams, merges, big deletes) waiting for a long-pool slot; each waits at most SANDBAR_LONG_QUEUE_TIMEOUT_MS.',
+    registers: [registry],
+    collect() {
+      this.set(db.stats().waitingForLong);
+    },
+  });
+  new client.Gauge({
     name: 'sandbar_db_pool_max',
     help: 'Configured connections per pool.',
     labelNames: ['pool'] as const,

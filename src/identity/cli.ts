@@ -12,7 +12,7 @@ import { loadSigningKey } from './keys.ts';
 async function withAuth<T>(config: Config, fn: (auth: Auth, db: ReturnType<typeof createDb>) => Promise<T>): Promise<T> {
   const log = createLogger('warn');
   const database = await openDatabase(config, log, { migrate: true, whenRunning: 'borrow' });
-  const db = createDb({ url: database.url, poolMax: 1, longPoolMax: 1, statementTimeoutMs: 30_000, applicationName: 'sandbar-cli' });
+  const db = createDb({ url: database.url, poolMax: 1, longPoolMax: 1, longQueueTimeoutMs: 60_000, statementTimeoutMs: 30_000, applicationName: 'sandbar-cli' });
   const auth = new Auth(await loadSigningKey(config), config, db, log);
   try {
     return await fn(auth, db);

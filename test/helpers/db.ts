@@ -35,7 +35,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await admin.end();
   }
   const url = adminUrl(name);
-  const db = createDb({ url, poolMax: 4, longPoolMax: 4, statementTimeoutMs: 30_000, applicationName: 'sandbar-test' });
+  const db = createDb({ url, poolMax: 4, longPoolMax: 4, longQueueTimeoutMs: 60_000, statementTimeoutMs: 30_000, applicationName: 'sandbar-test' });
   const sql = postgres(url, { max: 2, onnotice: () => undefined });
   return {
     name,

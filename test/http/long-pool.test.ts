@@ -1,0 +1,80 @@
+/**
+ * Long work (streams, merges, batched deletes) takes one of the long pool's slots and
+ * waits for one at most SANDBAR_LONG_QUEUE_TIMEOUT_MS; then the request is refused
+ * with 503 busy and Retry-After, instead of queueing behind slow readers for as long
+ * as they take. Here the long pool has one connection and the wait is short.
+ */
+import test from 'ava';
+import { createTestProject, createTestUser, ok, type TestProject, type TestUser } from '../helpers/identity.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { until } from '../helpers/poll.ts';
+
+let s: TestServer;
+let owner: TestUser;
+let project: TestProject;
+
+test.before(async () => {
+  s = await startTestServer({ SANDBAR_DB_LONG_POOL_MAX: '1', SANDBAR_LONG_QUEUE_TIMEOUT_MS: '300' });
+  owner = await createTestUser(s);
+  project = await createTestProject(s, owner);
+  await ok(s.request(`/api/projects/${project.id}/collections`, { method: 'POST', token: owner.token, json: { name: 'big' } }));
+  // ~20 MB of JSON: far more than the socket buffers hold, so an unread download stays open.
+  await s.sql`
+    insert into app.items (collection_id, project_id, key, value)
+    select c.id, c.project_id, 'key-' || g, repeat(md5(g::text), 16)
+      from app.collections c, generate_series(1, 40000) g
+     where c.project_id = ${project.id} and c.name = 'big'`;
+});
+test.after.always(() => s?.stop());
+
+const download = () => `/api/projects/${project.id}/collections/big/download`;
+const waiting = () => s.service.db.stats().waitingForLong;
+
+test.serial('while a slow reader holds the only long slot, other long work is refused with 503 busy, then served again', async (t) => {
+  const holder = new AbortController();
+  const held = await s.request(download(), { token: owner.token, signal: holder.signal });
+  t.is(held.status, 200);
+  // Read one chunk and stop: backpressure keeps the stream, and its slot, open.
+  const reader = held.body!.getReader();
+  await reader.read();
+
+  for (const [method, path] of [
+    ['GET', download()],
+    ['GET', '/collections/big'],
+    ['DELETE', '/collections/big?key=nothing-*'],
+    ['DELETE', `/api/projects/${project.id}/collections/big`],
+  ] as const) {
+    const res = await s.request(path, { method, token: owner.token });
+    t.is(res.status, 503, `${method} ${path}`);
+    t.is(res.headers.get('retry-after'), '1');
+    t.deepEqual(await res.json(), {
+      error: 'busy',
+      message: 'Too many streams, merges or large deletes are running; try again.',
+    });
+  }
+  t.is(waiting(), 0);
+  // Point queries use the hot pool and are not held up.
+  t.is((await s.request('/collections/big/key-1', { token: owner.token })).status, 200);
+
+  holder.abort();
+  await reader.read().catch(() => undefined);
+  // The slot comes back when the stream is torn down; the next download gets it.
+  const res = await until('the long slot to come free', 10_000, async () => {
+    const r = await s.request(download(), { token: owner.token });
+    if (r.status === 503) {
+      await r.arrayBuffer();
+      return undefined;
+    }
+    return r;
+  });
+  t.is(res.status, 200);
+  t.is(((await res.json()) as unknown[]).length, 40_000);
+});
+
+test.serial('long work that gets the slot within the deadline is served: three deletes at once on one slot all succeed', async (t) => {
+  // Three deletes of nothing queue for the one slot behind each other and all succeed.
+  const results = await Promise.all(
+    [0, 1, 2].map(() => s.request('/collections/big?key=absent-*', { method: 'DELETE', token: owner.token }).then(async (r) => [r.status, await r.json()])),
+  );
+  t.deepEqual(results, [0, 1, 2].map(() => [200, { key: 'absent-*', deleted: 0, error: null }]));
+});
