@@ -78,3 +78,11 @@ test.serial('long work that gets the slot within the deadline is served: three d
   );
   t.deepEqual(results, [0, 1, 2].map(() => [200, { key: 'absent-*', deleted: 0, error: null }]));
 });
+
+test('long-pool sessions plan every execution for its own parameters (plan_cache_mode)', async (t) => {
+  // A generic plan, made for the average collection, read and sorted a whole 100k-item collection
+  // for each page in half the bench runs; see src/db/db.ts.
+  const [long] = await s.service.db.long`show plan_cache_mode`;
+  const [hot] = await s.service.db.sql`show plan_cache_mode`;
+  t.deepEqual([long!.plan_cache_mode, hot!.plan_cache_mode], ['force_custom_plan', 'auto']);
+});
