@@ -24,6 +24,7 @@ import { openBenchDatabase } from './database.ts';
 import { startService } from '../src/service.ts';
 import { startCeiling } from './ceiling.ts';
 import { itemValue } from './items.ts';
+import { streamItems } from '../sql/collections.queries.ts';
 import type { HttpResult, Scenario, StreamResult, Task } from './load-worker.ts';
 
 // ---- options ------------------------------------------------------------------
@@ -505,7 +506,7 @@ workloads.push({
     const copy = async (json = false): Promise<number> => {
       const conn = postgres(dbUrl, { max: 1, onnotice: () => undefined });
       const columns = json
-        ? `json_build_object('key', key, 'value', value, 'created', created_at, 'updated', updated_at)::text`
+        ? `app.item_json(key, value, created_at, updated_at)`
         : 'key, value, created_at, updated_at';
       try {
         await conn`select 1`;
@@ -644,46 +645,220 @@ workloads.push({
 
 // ---- growth table (--growth) ----------------------------------------------------------------
 
+/** The issue's "spread over 1,000 collections": a total of N items in 1,000 collections of one project, N/1,000 each. */
+const SPREAD = 1_000;
+
 interface GrowthRow {
-  items: number;
-  getRate: number;
-  getP99: number;
-  streamRate: number;
+  layout: string;
+  /** Items in the collection, or in the project's 1,000 collections together. */
+  total: number;
+  perCollection: number;
+  /** Over the rounds (median, min, max), as all of these. */
+  getRate: Spread;
+  getP99: Spread;
+  /** Cursor paging, first 100k items at most (spread: whole collections one after another). */
+  streamRate: Spread;
+  /** Stream seconds / page requests. */
+  streamMsPerRequest: Spread;
+  /** Collections streamed per measurement (1 for one collection). */
+  streamCollections: number;
+  /** EXPLAIN (ANALYZE, BUFFERS) of the first stream page, in one line. */
+  firstPage: string;
+  /** EXPLAIN (ANALYZE, BUFFERS) of 200 random-key item lookups, averaged. */
+  lookup: string;
 }
+
+/** What one growth row measures: a collection of its own, or the middle one of a spread project. */
+interface GrowthTarget {
+  layout: string;
+  total: number;
+  perCollection: number;
+  projectId: string;
+  /** The collection the GET reads random keys of. */
+  getName: string;
+  /** Collections the stream reads one after another (until 100k items). */
+  streamNames: string[];
+}
+
 const growthItems: GrowthRow[] = [];
 const growthMerge: Array<{ collections: number; provisionMs: number; mergeMs: number }> = [];
+const growthInfo: {
+  seconds?: number;
+  loadSeconds?: number;
+  vacuumSeconds?: number;
+  itemsInTable?: number;
+  tableBytes?: number;
+  sharedBuffers?: string;
+  loadAverageBefore?: number[];
+  loadAverageAfter?: number[];
+} = {};
+
+/**
+ * A project of its own with SPREAD collections (c-0000 … c-0999) holding `total` items between
+ * them, item i in collection i % SPREAD: every collection's rows are interleaved with the others'.
+ */
+async function spreadProject(total: number): Promise<GrowthTarget> {
+  const p = await must<{ id: string }>('POST', '/api/projects', pat, { name: `bench-spread-${total}` });
+  const made = await sql<Array<{ id: string; name: string }>>`
+    insert into app.collections (project_id, name)
+    select ${p.id}, 'c-' || lpad(i::text, 4, '0') from generate_series(0, ${SPREAD - 1}::int) i
+    returning id, name`;
+  const names = made.map((c) => c.name).sort();
+  const ids = [...made].sort((a, b) => (a.name < b.name ? -1 : 1)).map((c) => c.id);
+  const filler = 'x'.repeat(VALUE_BYTES - 20);
+  for (let from = 0; from < total; from += 250_000) {
+    const to = Math.min(total, from + 250_000) - 1;
+    await sql`
+      insert into app.items (collection_id, project_id, key, value)
+      select (${ids}::text[])[i % ${SPREAD}::int + 1]::uuid, ${p.id}, 'k-' || lpad((i / ${SPREAD}::int)::text, 7, '0'),
+             '{"n":' || i || ',"payload":"' || ${filler} || '"}'
+      from generate_series(${from}::int, ${to}::int) i`;
+  }
+  const mid = SPREAD / 2;
+  // Whole collections one after another until 100k items: one 10-item collection is too short to time.
+  const streamCount = Math.min(SPREAD, Math.max(1, Math.ceil(100_000 / (total / SPREAD))));
+  const streamNames = Array.from({ length: streamCount }, (_, k) => names[(mid + k) % SPREAD]!);
+  return { layout: `spread over ${SPREAD.toLocaleString('en')} collections`, total, perCollection: total / SPREAD, projectId: p.id, getName: names[mid]!, streamNames };
+}
+
+/**
+ * Runs a generated query (sql/*.queries.ts) under EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON):
+ * pgtyped hands this connection the product's own query text and bindings.
+ */
+function explaining(): { query(q: string, bindings: unknown[]): Promise<{ rows: any[]; rowCount: number }> } {
+  return {
+    query: async (q, bindings) => {
+      const rows = await sql.unsafe(`explain (analyze, buffers, format json) ${q}`, bindings as never[]);
+      return { rows: [...rows], rowCount: rows.length };
+    },
+  };
+}
+
+/** EXPLAIN (ANALYZE, BUFFERS) of the stream's first page (streamItems, sql/collections.sql), in one line. */
+async function explainFirstPage(projectId: string, name: string): Promise<string> {
+  const [c] = await sql<[{ id: string }]>`select id from app.collections where project_id = ${projectId} and name = ${name}`;
+  const [row] = (await streamItems.run(
+    { collectionId: c!.id, afterId: '0', keyPattern: null, createdAfter: null, createdBefore: null, updatedAfter: null, updatedBefore: null, limit: 1001 },
+    explaining(),
+  )) as unknown[];
+  interface PlanNode {
+    'Node Type': string;
+    'Index Name'?: string;
+    'Actual Rows': number;
+    'Shared Hit Blocks'?: number;
+    'Shared Read Blocks'?: number;
+    Plans?: PlanNode[];
+  }
+  const plan = (row as unknown as { 'QUERY PLAN': Array<{ Plan: PlanNode; 'Execution Time': number }> })['QUERY PLAN'][0]!;
+  const nodes: string[] = [];
+  for (let n: PlanNode | undefined = plan.Plan; n; n = n.Plans?.[0]) nodes.push(n['Index Name'] ? `${n['Node Type']} on ${n['Index Name']}` : n['Node Type']);
+  const top = plan.Plan;
+  return `${nodes.join(' > ')}: ${top['Actual Rows']} rows, ${plan['Execution Time'].toFixed(2)} ms, shared hit ${top['Shared Hit Blocks'] ?? 0} read ${top['Shared Read Blocks'] ?? 0}`;
+}
+
+/** The GET's item lookup (as in resolveCollectionInProject) for 200 random keys of the target's GET collection, under EXPLAIN (ANALYZE, BUFFERS). */
+async function explainLookups(t: GrowthTarget): Promise<string> {
+  const [c] = await sql<[{ id: string }]>`select id from app.collections where project_id = ${t.projectId} and name = ${t.getName}`;
+  const total = { ms: 0, hit: 0, read: 0 };
+  const n = 200;
+  for (let k = 0; k < n; k++) {
+    const key = `k-${String(Math.floor(Math.random() * t.perCollection)).padStart(7, '0')}`;
+    const [row] = await sql.unsafe(`explain (analyze, buffers, format json) select i.value from app.items i where i.collection_id = $1 and i.key = $2`, [c!.id, key]);
+    const plan = (row as unknown as { 'QUERY PLAN': Array<{ Plan: { 'Shared Hit Blocks'?: number; 'Shared Read Blocks'?: number }; 'Execution Time': number }> })['QUERY PLAN'][0]!;
+    total.ms += plan['Execution Time'];
+    total.hit += plan.Plan['Shared Hit Blocks'] ?? 0;
+    total.read += plan.Plan['Shared Read Blocks'] ?? 0;
+  }
+  return `${(total.ms / n).toFixed(3)} ms, shared hit ${(total.hit / n).toFixed(1)} read ${(total.read / n).toFixed(1)} per lookup`;
+}
 
 async function measureGrowth(): Promise<void> {
-  const sizes = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
-  for (const n of sizes) await collectionWithItems(`grow-${n}`, n);
+  const growthStarted = Date.now();
+  growthInfo.loadAverageBefore = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  const sizes = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000, 10_000_000];
+  const spreadTotals = quick ? [100_000] : [10_000, 100_000, 1_000_000, 10_000_000];
+  const loadStarted = Date.now();
+  const targets: GrowthTarget[] = [];
+  for (const n of sizes) {
+    await collectionWithItems(`grow-${n}`, n);
+    targets.push({ layout: 'one collection', total: n, perCollection: n, projectId: project.id, getName: `grow-${n}`, streamNames: [`grow-${n}`] });
+  }
+  for (const n of spreadTotals) targets.push(await spreadProject(n));
+  growthInfo.loadSeconds = (Date.now() - loadStarted) / 1000;
+  const vacuumStarted = Date.now();
   await sql`vacuum analyze app.items`;
-  const side = (n: number): Side => ({
-    label: `grow-${n}`,
+  growthInfo.vacuumSeconds = (Date.now() - vacuumStarted) / 1000;
+  const [size] = await sql<[{ n: number; bytes: number }]>`select count(*)::int as n, pg_total_relation_size('app.items')::float8 as bytes from app.items`;
+  growthInfo.itemsInTable = size!.n;
+  growthInfo.sharedBuffers = (await sql<[{ shared_buffers: string }]>`show shared_buffers`)[0]!.shared_buffers;
+  growthInfo.tableBytes = size!.bytes;
+  console.log(
+    `growth: loaded ${targets.reduce((s, t) => s + t.total, 0).toLocaleString('en')} items in ${growthInfo.loadSeconds.toFixed(0)} s, vacuum analyze ${growthInfo.vacuumSeconds.toFixed(0)} s; ` +
+      `app.items holds ${size!.n.toLocaleString('en')} items, ${(size!.bytes / 2 ** 30).toFixed(1)} GiB with indexes`,
+  );
+  const firstPage = new Map<GrowthTarget, string>();
+  for (const t of targets) {
+    firstPage.set(t, await explainFirstPage(t.projectId, t.streamNames[0]!));
+    console.log(`growth: first stream page, ${t.layout}, ${t.perCollection.toLocaleString('en')} per collection: ${firstPage.get(t)}`);
+  }
+
+  const v2 = authHeaders(pat, true);
+  const side = (t: GrowthTarget): Side => ({
+    label: `${t.layout} ${t.total}`,
     url: service.url,
-    scenario: { kind: 'random-get', template: `/collections/${project.id}/grow-${n}/k-{i}`, n, pad: 7, headers: authHeaders(pat, true) },
+    scenario: { kind: 'random-get', template: `/collections/${t.projectId}/${t.getName}/k-{i}`, n: t.perCollection, pad: 7, headers: v2 },
   });
-  for (const n of sizes) await hit(side(n), P.warmup);
-  // Sizes alternate within each round, like product and ceiling do, so drift does not pass for growth.
-  const per = new Map(sizes.map((n) => [n, { rate: [] as number[], p99: [] as number[], stream: [] as number[] }]));
+  /** v2 cursor paging through the target's collections in turn, 100k items at most. */
+  const stream = async (t: GrowthTarget): Promise<{ rows: number; pages: number; seconds: number }> => {
+    const sum = { rows: 0, pages: 0, seconds: 0 };
+    for (const name of t.streamNames) {
+      const s = await load<StreamResult>({ kind: 'cursors', url: service.url, path: `/collections/${t.projectId}/${name}`, headers: v2, maxRows: 100_000 - sum.rows });
+      sum.rows += s.rows;
+      sum.pages += s.pages;
+      sum.seconds += s.seconds;
+      if (sum.rows >= 100_000) break;
+    }
+    const expected = Math.min(100_000, t.perCollection * t.streamNames.length);
+    if (sum.rows < expected) throw new Error(`growth stream of ${t.layout} ${t.total} gave ${sum.rows} rows, expected ${expected}`);
+    return sum;
+  };
+  for (const t of targets) await hit(side(t), P.warmup);
+  // Sizes and layouts alternate within each round, like product and ceiling do, so drift does not pass for growth.
+  const per = new Map(targets.map((t) => [t, { rate: [] as number[], p99: [] as number[], stream: [] as number[], msPerRequest: [] as number[] }]));
   for (let round = 0; round < P.rounds; round++) {
-    for (const n of round % 2 ? [...sizes].reverse() : sizes) {
-      const g = await hit(side(n), P.seconds);
-      // The stream rate is measured over the first 100k items at most, so each size costs the same time.
-      const s = await load<StreamResult>({ kind: 'cursors', url: service.url, path: `/collections/grow-${n}`, headers: authHeaders(pat), maxRows: 100_000 });
-      const m = per.get(n)!;
+    for (const t of round % 2 ? [...targets].reverse() : targets) {
+      const g = await hit(side(t), P.seconds);
+      // The stream rate is measured over the first 100k items at most, so each size costs about the same time.
+      const s = await stream(t);
+      const m = per.get(t)!;
       m.rate.push(g.rate);
       m.p99.push(g.p99);
       m.stream.push(s.rows / s.seconds);
+      m.msPerRequest.push((s.seconds * 1000) / s.pages);
     }
   }
-  for (const n of sizes) {
-    const m = per.get(n)!;
-    growthItems.push({ items: n, getRate: spread(m.rate).median, getP99: spread(m.p99).median, streamRate: spread(m.stream).median });
+  for (const t of targets) {
+    const m = per.get(t)!;
+    growthItems.push({
+      layout: t.layout,
+      total: t.total,
+      perCollection: t.perCollection,
+      getRate: spread(m.rate),
+      getP99: spread(m.p99),
+      streamRate: spread(m.stream),
+      streamMsPerRequest: spread(m.msPerRequest),
+      streamCollections: t.streamNames.length,
+      firstPage: firstPage.get(t)!,
+      lookup: await explainLookups(t),
+    });
+    console.log(`growth: 200 random-key lookups, ${t.layout}, ${t.perCollection.toLocaleString('en')} per collection: ${growthItems.at(-1)!.lookup}`);
   }
   for (const n of quick ? [100, 1_000] : [100, 1_000, 10_000]) {
     const r = await sandboxRound(n, n / 10, `growth-${n}`);
     growthMerge.push({ collections: n, ...r });
   }
+  growthInfo.loadAverageAfter = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  growthInfo.seconds = (Date.now() - growthStarted) / 1000;
 }
 
 // ---- run ------------------------------------------------------------------------------------
@@ -739,12 +914,31 @@ for (const r of rows) {
   lines.push(`| ${r.workload} | ${r.variant} | ${product} | ${ceilingCell} | ${ratio} | ${target} | ${result} |`);
 }
 if (growthItems.length) {
-  lines.push('', '| items in the collection | GET v2 PAT req/s | GET p99 ms | stream (cursors, first 100k items at most) rows/s |', '|---|---|---|---|');
-  for (const g of growthItems) lines.push(`| ${g.items.toLocaleString('en')} | ${fmt(g.getRate)} | ${g.getP99} | ${fmt(g.streamRate)} |`);
+  lines.push(
+    '',
+    '| layout | items per collection | items in those collections | GET v2 PAT req/s | GET p99 ms (min–max) | stream rows/s (cursors, first 100k items at most) | stream ms per page request |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const g of growthItems) {
+    const streamed = g.streamCollections > 1 ? ` (${g.streamCollections.toLocaleString('en')} collections in turn)` : '';
+    lines.push(
+      `| ${g.layout} | ${g.perCollection.toLocaleString('en')} | ${g.total.toLocaleString('en')} | ${pm(g.getRate)} | ${g.getP99.median} (${g.getP99.min}–${g.getP99.max}) | ${pm(g.streamRate)}${streamed} | ${pm(g.streamMsPerRequest)} |`,
+    );
+  }
+  lines.push('', ...growthItems.map((g) => `first stream page, ${g.layout}, ${g.perCollection.toLocaleString('en')} per collection: ${g.firstPage}`));
+  lines.push('', ...growthItems.map((g) => `200 random-key lookups, ${g.layout}, ${g.perCollection.toLocaleString('en')} per collection: ${g.lookup}`));
 }
 if (growthMerge.length) {
   lines.push('', '| collections | provision ms | merge ms (10 % differing each way) |', '|---|---|---|');
   for (const g of growthMerge) lines.push(`| ${g.collections.toLocaleString('en')} | ${fmt(g.provisionMs)} | ${fmt(g.mergeMs)} |`);
+}
+if (growthInfo.seconds !== undefined) {
+  lines.push(
+    '',
+    `growth: ${growthInfo.seconds.toFixed(0)} s (load ${growthInfo.loadSeconds!.toFixed(0)} s, vacuum analyze ${growthInfo.vacuumSeconds!.toFixed(0)} s); ` +
+      `app.items ${growthInfo.itemsInTable!.toLocaleString('en')} items, ${(growthInfo.tableBytes! / 2 ** 30).toFixed(1)} GiB; shared_buffers ${growthInfo.sharedBuffers}; ` +
+      `load average ${growthInfo.loadAverageBefore!.join(' ')} before, ${growthInfo.loadAverageAfter!.join(' ')} after`,
+  );
 }
 const summary = `${quick ? 'quick' : 'full'} run, ${P.rounds} rounds of ${P.seconds} s, ${seconds.toFixed(0)} s in all; ${machine.cpus} cores (${machine.cpu}), Node ${machine.node}, PostgreSQL ${machine.postgres}, load average at the end ${machine.loadAverage.join(' ')}`;
 console.log(`\n${lines.join('\n')}\n\n${summary}`);
@@ -761,7 +955,7 @@ await writeFile(
       parameters: { ...P, connections: CONNECTIONS, upsertConcurrency: UPSERT_CONCURRENCY, poolMax: config.SANDBAR_DB_POOL_MAX },
       rows,
       rssGrowthMb,
-      growth: { items: growthItems, merge: growthMerge },
+      growth: { ...growthInfo, items: growthItems, merge: growthMerge },
       table: lines.join('\n'),
     },
     null,

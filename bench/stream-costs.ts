@@ -28,7 +28,7 @@ try {
             from generate_series(1, ${ITEMS}::int) i`;
   await sql`vacuum analyze app.items`;
 
-  const json = `json_build_object('key', i.key, 'value', i.value, 'created', i.created_at, 'updated', i.updated_at)::text`;
+  const json = `app.item_json(i.key, i.value, i.created_at, i.updated_at)`;
   // A connection per COPY: a second COPY TO STDOUT on the same postgres.js connection never starts (3.4.9).
   const copy = async (select: string) => {
     const conn = postgres(database.url, { max: 1, onnotice: () => undefined });
