@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { IDatabaseConnection } from '@pgtyped/runtime';
 import type { Db } from '../db/db.ts';
+import { checkExternalMemory } from '../memory.ts';
 
 /**
  * Rows per round trip to the portal. The first fetch takes FIRST_FETCH_ROWS; each
@@ -175,10 +176,14 @@ class ItemStream extends Readable {
         parts.push(Buffer.from(this.shape.close(more && this.lastId ? this.lastId.toString('latin1') : null)));
         this.push(Buffer.concat(parts));
         this.push(null);
-      } else if (this.push(Buffer.concat(parts)) === false) {
-        // Full: Node calls _read again once the client has taken some; if it never does, let go.
-        this.stalled = setTimeout(() => this.destroy(new Error('the client stopped reading')), STALLED_READER_MS);
-        this.stalled.unref();
+      } else {
+        const wantsMore = this.push(Buffer.concat(parts));
+        checkExternalMemory();
+        if (!wantsMore) {
+          // Full: Node calls _read again once the client has taken some; if it never does, let go.
+          this.stalled = setTimeout(() => this.destroy(new Error('the client stopped reading')), STALLED_READER_MS);
+          this.stalled.unref();
+        }
       }
     } catch (error) {
       this.destroy(error as Error);
