@@ -47,3 +47,24 @@ export async function createTestRun(s: TestServer, actor: TestUser, projectId: s
   const run = await ok<{ id: string; token: string }>(s.request(`/api/projects/${projectId}/runs`, { method: 'POST', token: actor.token, json: {} }));
   return run;
 }
+
+/**
+ * A collection made through the API, filled by SQL with `items` items `key-1`, `key-2`, …
+ * whose values are `md5Repeats` × 32 characters: the big collections stream tests need.
+ */
+export async function createFilledCollection(
+  s: TestServer,
+  owner: TestUser,
+  projectId: string,
+  name: string,
+  items: number,
+  md5Repeats: number,
+): Promise<void> {
+  await ok(s.request(`/api/projects/${projectId}/collections`, { method: 'POST', token: owner.token, json: { name } }));
+  await s.sql`
+    insert into app.items (collection_id, project_id, key, value)
+    select c.id, c.project_id, 'key-' || g, repeat(md5(g::text), ${md5Repeats}::int)
+      from app.collections c, generate_series(1, ${items}::int) g
+     where c.project_id = ${projectId} and c.name = ${name}`;
+  await s.sql`vacuum analyze app.items`;
+}

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import test from 'ava';
-import { createTestProject, createTestUser, ok, type TestProject, type TestUser } from '../helpers/identity.ts';
+import { createFilledCollection, createTestProject, createTestUser, ok, type TestProject, type TestUser } from '../helpers/identity.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { until } from '../helpers/poll.ts';
 import { freePort } from '../../src/db/embedded.ts';
@@ -21,14 +21,8 @@ test.before(async () => {
   s = await startTestServer();
   owner = await createTestUser(s);
   project = await createTestProject(s, owner);
-  await ok(s.request(`/api/projects/${project.id}/collections`, { method: 'POST', token: owner.token, json: { name: 'big' } }));
   // ~300 bytes of JSON per item: 1,000,000 items are ~300 MB, six times the growth allowed below.
-  await s.sql`
-    insert into app.items (collection_id, project_id, key, value)
-    select c.id, c.project_id, 'key-' || g, repeat(md5(g::text), 6)
-      from app.collections c, generate_series(1, ${ITEMS}) g
-     where c.project_id = ${project.id} and c.name = 'big'`;
-  await s.sql`vacuum analyze app.items`;
+  await createFilledCollection(s, owner, project.id, 'big', ITEMS, 6);
 });
 test.after.always(() => s?.stop());
 

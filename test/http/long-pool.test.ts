@@ -5,7 +5,7 @@
  * as they take. Here the long pool has one connection and the wait is short.
  */
 import test from 'ava';
-import { createTestProject, createTestUser, ok, type TestProject, type TestUser } from '../helpers/identity.ts';
+import { createFilledCollection, createTestProject, createTestUser, type TestProject, type TestUser } from '../helpers/identity.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { until } from '../helpers/poll.ts';
 
@@ -17,13 +17,8 @@ test.before(async () => {
   s = await startTestServer({ SANDBAR_DB_LONG_POOL_MAX: '1', SANDBAR_LONG_QUEUE_TIMEOUT_MS: '300' });
   owner = await createTestUser(s);
   project = await createTestProject(s, owner);
-  await ok(s.request(`/api/projects/${project.id}/collections`, { method: 'POST', token: owner.token, json: { name: 'big' } }));
   // ~20 MB of JSON: far more than the socket buffers hold, so an unread download stays open.
-  await s.sql`
-    insert into app.items (collection_id, project_id, key, value)
-    select c.id, c.project_id, 'key-' || g, repeat(md5(g::text), 16)
-      from app.collections c, generate_series(1, 40000) g
-     where c.project_id = ${project.id} and c.name = 'big'`;
+  await createFilledCollection(s, owner, project.id, 'big', 40_000, 16);
 });
 test.after.always(() => s?.stop());
 
