@@ -19,7 +19,8 @@ import {
 import type { Deps } from '../http/deps.ts';
 import { badRequest, conflict, forbidden, HttpError, notFound } from '../http/errors.ts';
 import { parseBody, parseParam, parseQuery, uuidParam } from '../http/validate.ts';
-import { principalIds, roleAllows, type Access } from '../identity/principal.ts';
+import { principalIds, type Access } from '../identity/principal.ts';
+import { requireRoleAllows } from '../identity/auth.ts';
 import { cursorConnection, openItemStream } from './stream.ts';
 
 /**
@@ -39,8 +40,8 @@ export const UPSERT_ITEMS_MAX = 100_000;
 const KEY_MAX = 255;
 const VALUE_MAX = 1_000_000;
 
-const slug = /^[a-z0-9]+([-_.][a-z0-9]+)*$/;
-const pathName = z.string().max(255).regex(slug);
+// A collection name as the database's slug check allows it; anything else names no collection.
+const pathName = z.string().max(255).regex(/^[a-z0-9]+([-_.][a-z0-9]+)*$/);
 
 /** Length in characters (code points), as Postgres counts it; a UTF-16 length within the limit needs no count. */
 const chars = (max: number) => (s: string) => s.length <= max || [...s].length <= max;
@@ -165,25 +166,26 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
   ): Promise<Target> {
     const principal = await auth.authenticate(ctx);
     const ids = principalIds(principal);
+    const namesACollection = pathName.safeParse(name).success;
     if (v2ProjectId !== undefined) {
       const projectId = parseParam(v2ProjectId, uuidParam, 'project');
       // A name that is no slug names nothing, but the project must still be checked first (403 before 404);
-      // it is not sent as is, since one with a NUL byte would make Postgres refuse the query (22021 → 422).
-      const lookupName = slug.test(name) && name.length <= 255 ? name : '';
-      const [row] = await resolveCollectionInProject.run({ ...ids, projectId, name: lookupName, key }, db.conn);
+      // it is looked up as '' (which no collection has), since one with a NUL byte would make Postgres
+      // refuse the query (22021 → 422).
+      const [row] = await resolveCollectionInProject.run({ ...ids, projectId, name: namesACollection ? name : '', key }, db.conn);
       // v2 names the project: a valid token that may not use it is refused, not told "not found".
       if (!row?.role) throw forbidden('This token may not use that project.');
-      if (!roleAllows(row.role, access)) throw forbidden(`This needs the ${access} permission on the project.`);
-      if (!row.collection_id || !slug.test(name)) throw notFound('No such collection.');
+      requireRoleAllows(row.role, access);
+      if (!row.collection_id) throw notFound('No such collection.');
       return { collectionId: row.collection_id, projectId, item: row.item };
     }
     // v1 searches only the projects the token reaches, so a collection elsewhere is simply not found.
-    if (!slug.test(name) || name.length > 255) throw notFound('No such collection.');
+    if (!namesACollection) throw notFound('No such collection.');
     const rows = await resolveCollectionByName.run({ ...ids, name, projectId: queryProjectId ?? null, key }, db.conn);
     if (rows.length === 0) throw notFound('No such collection.');
     if (rows.length > 1) throw conflict('Multiple collections found with this name. Use API v2 with a project_id.');
     const row = rows[0]!;
-    if (!roleAllows(row.role, access)) throw forbidden(`This needs the ${access} permission on the project.`);
+    requireRoleAllows(row.role, access);
     return { collectionId: row.id, projectId: row.project_id, item: row.item };
   }
 

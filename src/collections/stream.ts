@@ -22,6 +22,7 @@ export function nextFetchRows(rows: Buffer[][]): number {
   const perRow = Math.max(1, bytes / rows.length);
   return Math.min(MAX_FETCH_ROWS, Math.max(1, Math.floor(FETCH_BYTES / perRow)));
 }
+
 /**
  * A reader that takes nothing for this long is given up on. Between fetches the portal's
  * backend is neither running a statement nor "idle in transaction" as Postgres counts it,

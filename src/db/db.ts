@@ -187,6 +187,7 @@ export function createDb(options: DbOptions): Db {
 
   const hot = adapter(sql, 'hot');
   const longSlots = slots(options.longPoolMax);
+  const longSlot = () => longSlots.acquire(options.longQueueTimeoutMs);
   return {
     sql,
     long,
@@ -201,7 +202,7 @@ export function createDb(options: DbOptions): Db {
           txOptions.attempts,
         );
       if (which === 'hot') return run();
-      return longSlots.acquire(options.longQueueTimeoutMs).then(async (releaseSlot) => {
+      return longSlot().then(async (releaseSlot) => {
         try {
           return await run();
         } finally {
@@ -209,7 +210,7 @@ export function createDb(options: DbOptions): Db {
         }
       });
     },
-    longSlot: () => longSlots.acquire(options.longQueueTimeoutMs),
+    longSlot,
     statement(fn, statementOptions = {}) {
       return retrying(() => fn(hot), statementOptions.attempts);
     },

@@ -192,8 +192,13 @@ export class Auth {
  */
 export function requireProjectRole(role: ProjectRole | null, access: Access): ProjectRole {
   if (!role) throw notFound('No such project.');
-  if (!roleAllows(role, access)) throw forbidden(`This needs the ${access} permission on the project.`);
+  requireRoleAllows(role, access);
   return role;
+}
+
+/** 403 unless `role` (in a project the token reaches) is enough for `access`. */
+export function requireRoleAllows(role: ProjectRole, access: Access): void {
+  if (!roleAllows(role, access)) throw forbidden(`This needs the ${access} permission on the project.`);
 }
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
