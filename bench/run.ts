@@ -504,7 +504,10 @@ workloads.push({
     // sometimes never started (seen twice in six runs), which hung the whole bench.
     // (`json`: a diagnostic second ceiling, COPY of the JSON text the product has Postgres build per row.)
     const copy = async (json = false): Promise<number> => {
-      const conn = postgres(dbUrl, { max: 1, onnotice: () => undefined });
+      // The index scan the product's keyset pages use. Once the upsert workload has filled other
+      // collections, the planner picks a parallel seq scan and a sort for this query instead, which
+      // ran at 460k-480k rows/s against 790k-860k: the ceiling must be the fast way, not a slow plan.
+      const conn = postgres(dbUrl, { max: 1, onnotice: () => undefined, connection: { enable_seqscan: 'off', enable_bitmapscan: 'off' } });
       const columns = json
         ? `app.item_json(key, value, created_at, updated_at)`
         : 'key, value, created_at, updated_at';
@@ -871,6 +874,18 @@ async function measureGrowth(): Promise<void> {
 
 // ---- run ------------------------------------------------------------------------------------
 
+/**
+ * Each workload starts on a settled database: the upsert workload leaves two million new rows
+ * behind, and autovacuum and checkpoints would otherwise run during the next workload and slow
+ * its PostgreSQL-bound ceiling more than the product (a full run's stream ceiling: 382k ±27 %
+ * rows/s unsettled, 450k ±16 % settled).
+ */
+async function settle(): Promise<void> {
+  await sql`vacuum (analyze) app.items, app.collections, app.releases, app.workflows, app.workflow_snapshots`;
+  // CHECKPOINT needs superuser or pg_checkpoint: the embedded cluster's user has it, a DATABASE_URL's may not.
+  await sql`checkpoint`.catch(() => undefined);
+}
+
 let exitCode = 0;
 try {
   for (const w of workloads) {
@@ -880,6 +895,7 @@ try {
       if (!(await w.probe())) {
         for (const variant of w.variants) rows.push({ workload: w.name, variant, unit: w.unit, status: 'skipped', target: w.target, note: 'route not found (404)' });
       } else {
+        await settle();
         await w.run();
       }
     } catch (error) {
