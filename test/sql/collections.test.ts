@@ -1,5 +1,6 @@
 import test from 'ava';
 import type postgres from 'postgres';
+import { downloadItems } from '../../sql/collections.queries.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 let d: TestDatabase;
@@ -163,4 +164,27 @@ test('app.item_json is the JSON json_build_object would build, for awkward keys 
   const text = plan.map((r) => r['QUERY PLAN'] as string).join('\n');
   t.false(text.includes('item_json'), text);
   t.true(text.includes('to_json'), text);
+});
+
+test('a download of a collection that is most of the table reads it in order through items_pkey on the long pool, never sorting it', async (t) => {
+  // The planner's cheapest total plan for such a collection is a seq scan and a sort of all of it,
+  // which would spill the whole collection to disk before the first byte; src/db/db.ts.
+  const p = await project(d.sql);
+  const big = await collection(d.sql, p, 'dominant');
+  const small = await collection(d.sql, p, 'small');
+  // Written interleaved, as concurrent writers leave them: the heap order then says nothing of the
+  // index order, and reading two thirds of the table by index looks dearer than seq scan and sort.
+  await d.sql`insert into app.items (collection_id, project_id, key, value)
+              select case when i % 3 = 0 then ${small}::uuid else ${big}::uuid end, ${p}, 'k' || i, repeat('v', 200)
+              from generate_series(1, 45000) i`;
+  await d.sql`analyze app.items`;
+  // The generated statement's text, as pgtyped sends it.
+  let statement: { query: string; bindings: unknown[] } | undefined;
+  await downloadItems.run({ collectionId: big }, { query: async (query, bindings) => ((statement = { query, bindings }), { rows: [], rowCount: 0 }) });
+  const plan = async (sql: postgres.Sql) => (await sql.unsafe(`explain ${statement!.query}`, statement!.bindings as never[])).map((r) => r['QUERY PLAN'] as string).join('\n');
+  const long = await plan(d.db.long);
+  t.regex(long, /Index Scan using items_pkey/);
+  t.notRegex(long, /Sort/);
+  // The same statement on the hot pool, planned with PostgreSQL's defaults: the sort this avoids.
+  t.regex(await plan(d.db.sql), /Sort/);
 });
