@@ -55,6 +55,7 @@ export interface Service {
 export async function startService(config: Config, log: Logger, database: Database): Promise<Service> {
   const db = createDb({
     url: database.url,
+    longUrl: config.SANDBAR_LONG_DATABASE_URL,
     poolMax: config.SANDBAR_DB_POOL_MAX,
     longPoolMax: config.SANDBAR_DB_LONG_POOL_MAX,
     longQueueTimeoutMs: config.SANDBAR_LONG_QUEUE_TIMEOUT_MS,

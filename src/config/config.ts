@@ -12,13 +12,15 @@ const integer = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL');
+
 const schema = z.object({
   PORT: integer(0, 65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-    .optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  // The long pool's own way to the same database (e.g. past PgBouncer's transaction pooling,
+  // which drops the long pool's planner settings: docs/scaling.md). Needs DATABASE_URL.
+  SANDBAR_LONG_DATABASE_URL: postgresUrl.optional(),
   SANDBAR_DATA_DIR: z.string().min(1).default('./.data'),
   SANDBAR_PG_PORT: integer(1, 65535).default(54329),
   SANDBAR_DB_POOL_MAX: integer(1, 100).default(4),
@@ -51,6 +53,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message} (got ${JSON.stringify(env[name])})`);
+  }
+  if (parsed.data.SANDBAR_LONG_DATABASE_URL !== undefined && parsed.data.DATABASE_URL === undefined) {
+    // Without DATABASE_URL the database is an embedded cluster or a container the long pool could not be pointed at.
+    throw new ConfigError('Invalid configuration: SANDBAR_LONG_DATABASE_URL needs DATABASE_URL (both must reach the same database)');
   }
   return { ...parsed.data, dataDir: path.resolve(parsed.data.SANDBAR_DATA_DIR) };
 }

@@ -59,6 +59,8 @@ export interface PoolStats {
 
 export interface DbOptions {
   url: string;
+  /** The long pool's URL, when it must reach the same database another way (SANDBAR_LONG_DATABASE_URL); default `url`. */
+  longUrl?: string;
   poolMax: number;
   longPoolMax: number;
   /** How long long work may wait for a long-pool slot before the request is refused. */
@@ -153,7 +155,7 @@ export function createDb(options: DbOptions): Db {
     },
   } satisfies postgres.Options<Record<string, postgres.PostgresType>>;
   const sql = postgres(options.url, { ...common, max: options.poolMax });
-  const long = postgres(options.url, {
+  const long = postgres(options.longUrl ?? options.url, {
     ...common,
     max: options.longPoolMax,
     connection: {
