@@ -89,7 +89,10 @@ export function cursorConnection(db: Pick<Db, 'long' | 'longSlot'>): IDatabaseCo
   };
 }
 
-/** What pgtyped's PreparedQuery.stream() returns (its ICursor, not exported by the package). */
+/**
+ * What pgtyped's PreparedQuery.stream() returns (its ICursor, not exported by the package).
+ * Over cursorConnection, `rowCount` is not used: each fetch's size is set by nextFetchRows.
+ */
 export interface ICursor<T> {
   read(rowCount: number): Promise<T>;
   close(): Promise<void>;
