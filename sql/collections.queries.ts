@@ -394,12 +394,17 @@ export interface IDeleteItemQuery {
   result: IDeleteItemResult;
 }
 
-const deleteItemIR: any = {"usedParamSet":{"collectionId":true,"key":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":44,"b":57}]},{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":69,"b":73}]}],"statement":"delete from app.items where collection_id = :collectionId! and key = :key! returning id"};
+const deleteItemIR: any = {"usedParamSet":{"collectionId":true,"key":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":229,"b":242},{"a":320,"b":333}]},{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":256,"b":260}]}],"statement":"-- The collection row first, like every item write (migration 000004): a deletion of the\n-- collection then waits for this, or this for it, and neither holds what the other wants.\ndelete from app.items i\n where i.collection_id = :collectionId! and i.key = :key!\n   and exists (select from app.collections c where c.id = :collectionId! for key share)\nreturning i.id"};
 
 /**
  * Query generated from SQL:
  * ```
- * delete from app.items where collection_id = :collectionId! and key = :key! returning id
+ * -- The collection row first, like every item write (migration 000004): a deletion of the
+ * -- collection then waits for this, or this for it, and neither holds what the other wants.
+ * delete from app.items i
+ *  where i.collection_id = :collectionId! and i.key = :key!
+ *    and exists (select from app.collections c where c.id = :collectionId! for key share)
+ * returning i.id
  * ```
  */
 export const deleteItem = new PreparedQuery<IDeleteItemParams,IDeleteItemResult>(deleteItemIR);

@@ -79,7 +79,12 @@ order by i.id;
 select app.upsert_items(:collectionId!, :keys!::text[], :values!::text[]) as "upserted!";
 
 /* @name deleteItem */
-delete from app.items where collection_id = :collectionId! and key = :key! returning id;
+-- The collection row first, like every item write (migration 000004): a deletion of the
+-- collection then waits for this, or this for it, and neither holds what the other wants.
+delete from app.items i
+ where i.collection_id = :collectionId! and i.key = :key!
+   and exists (select from app.collections c where c.id = :collectionId! for key share)
+returning i.id;
 
 /* @name deleteItemsBatch */
 select deleted as "deleted!", last_id

@@ -275,7 +275,7 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
     const key = itemKey.safeParse(a.key);
     if (!key.success) throw new HttpError(422, 'invalid', `key: must be 1 to ${KEY_MAX} characters`);
     const target = await resolve(ctx, 'write', a.name, a.projectId, v1ProjectId(q));
-    const [row] = await upsertItems.run({ collectionId: target.collectionId, keys: [a.key], values: [value] }, db.conn);
+    const [row] = await db.statement((conn) => upsertItems.run({ collectionId: target.collectionId, keys: [a.key], values: [value] }, conn));
     ctx.body = { upserted: row!.upserted, error: null };
   }
 
@@ -289,9 +289,10 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
       keys.add(item.key);
     }
     const target = await resolve(ctx, 'write', a.name, a.projectId, v1ProjectId(q));
-    const [row] = await upsertItems.run(
-      { collectionId: target.collectionId, keys: items.map((i) => i.key), values: items.map((i) => i.value) },
-      db.conn,
+    // Retried on a deadlock: writers queue in key order (migration 000004), but a batch
+    // delete takes its rows in id order, and an upsert is safe to repeat.
+    const [row] = await db.statement((conn) =>
+      upsertItems.run({ collectionId: target.collectionId, keys: items.map((i) => i.key), values: items.map((i) => i.value) }, conn),
     );
     ctx.body = { upserted: row!.upserted, error: null };
   }
@@ -299,7 +300,7 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
   async function deleteOne(ctx: Context, a: Address & { key: string }): Promise<void> {
     const q = parseQuery(ctx, a.projectId === undefined ? v1Queries.item : itemQuery);
     const target = await resolve(ctx, 'write', a.name, a.projectId, v1ProjectId(q));
-    const rows = a.key.includes('\0') ? [] : await deleteItem.run({ collectionId: target.collectionId, key: a.key }, db.conn);
+    const rows = a.key.includes('\0') ? [] : await db.statement((conn) => deleteItem.run({ collectionId: target.collectionId, key: a.key }, conn));
     ctx.body = { key: a.key, deleted: rows.length, error: null };
   }
 

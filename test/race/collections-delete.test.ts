@@ -60,6 +60,13 @@ test('item writes racing the deletion of their collection answer 200 or 404, nev
   const [left] = await s.sql`
     select (select count(*)::int from app.collections where project_id = ${project.id}) as collections,
            (select count(*)::int from app.items where project_id = ${project.id}) as items`;
+  if (left!.items !== 0) {
+    // Seen once in CI (stop 15, 101 items left, not reproduced since): say which writes they were.
+    const rows = await s.sql`
+      select key, id, xmin::text as xmin, created_at from app.items where project_id = ${project.id} order by id limit 20`;
+    t.log('items left behind:', JSON.stringify(rows));
+    t.log('the deletion ended at', JSON.stringify(deletion));
+  }
   t.deepEqual({ ...left }, { collections: 0, items: 0 });
   // Later writes find nothing.
   t.is((await s.request('/collections/doomed/k', { method: 'PUT', token: run.token, json: { value: 'v' } })).status, 404);
