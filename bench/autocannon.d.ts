@@ -13,6 +13,8 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     amount?: number;
+    /** Milliseconds between samples; a run with `amount` also ends only on a sample tick. */
+    sampleInt?: number;
     timeout?: number;
     pipelining?: number;
     method?: string;
