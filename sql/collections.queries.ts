@@ -157,7 +157,7 @@ export interface IDeleteCollectionParams {
 
 /** 'DeleteCollection' return type */
 export interface IDeleteCollectionResult {
-  id: string;
+  deleted: boolean;
 }
 
 /** 'DeleteCollection' query type */
@@ -166,12 +166,13 @@ export interface IDeleteCollectionQuery {
   result: IDeleteCollectionResult;
 }
 
-const deleteCollectionIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":39,"b":42}]}],"statement":"delete from app.collections where id = :id! returning id"};
+const deleteCollectionIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":127,"b":130}]}],"statement":"-- Through the function: item writers arriving while it waits queue behind it (migration 000006).\nselect app.delete_collection(:id!) as \"deleted!\""};
 
 /**
  * Query generated from SQL:
  * ```
- * delete from app.collections where id = :id! returning id
+ * -- Through the function: item writers arriving while it waits queue behind it (migration 000006).
+ * select app.delete_collection(:id!) as "deleted!"
  * ```
  */
 export const deleteCollection = new PreparedQuery<IDeleteCollectionParams,IDeleteCollectionResult>(deleteCollectionIR);
@@ -394,16 +395,18 @@ export interface IDeleteItemQuery {
   result: IDeleteItemResult;
 }
 
-const deleteItemIR: any = {"usedParamSet":{"collectionId":true,"key":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":229,"b":242},{"a":320,"b":333}]},{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":256,"b":260}]}],"statement":"-- The collection row first, like every item write (migration 000004): a deletion of the\n-- collection then waits for this, or this for it, and neither holds what the other wants.\ndelete from app.items i\n where i.collection_id = :collectionId! and i.key = :key!\n   and exists (select from app.collections c where c.id = :collectionId! for key share)\nreturning i.id"};
+const deleteItemIR: any = {"usedParamSet":{"collectionId":true,"key":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":308,"b":321},{"a":403,"b":416}]},{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":335,"b":339}]}],"statement":"-- The collection first, like every item write (app.lock_collection_for_item_write): a\n-- deletion of the collection then waits for this, or this for it, never in a cycle. An\n-- uncorrelated EXISTS is a one-time filter: it runs once, before any item is read.\ndelete from app.items i\n where i.collection_id = :collectionId! and i.key = :key!\n   and exists (select from app.lock_collection_for_item_write(:collectionId!) as c (project_id)\n                where c.project_id is not null)\nreturning i.id"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- The collection row first, like every item write (migration 000004): a deletion of the
- * -- collection then waits for this, or this for it, and neither holds what the other wants.
+ * -- The collection first, like every item write (app.lock_collection_for_item_write): a
+ * -- deletion of the collection then waits for this, or this for it, never in a cycle. An
+ * -- uncorrelated EXISTS is a one-time filter: it runs once, before any item is read.
  * delete from app.items i
  *  where i.collection_id = :collectionId! and i.key = :key!
- *    and exists (select from app.collections c where c.id = :collectionId! for key share)
+ *    and exists (select from app.lock_collection_for_item_write(:collectionId!) as c (project_id)
+ *                 where c.project_id is not null)
  * returning i.id
  * ```
  */

@@ -20,7 +20,8 @@ returning id, project_id, name, item_count, byte_size, created_at, updated_at;
 select id from app.collections where project_id = :projectId! and name = :name!;
 
 /* @name deleteCollection */
-delete from app.collections where id = :id! returning id;
+-- Through the function: item writers arriving while it waits queue behind it (migration 000006).
+select app.delete_collection(:id!) as "deleted!";
 
 /* @name resolveCollectionByName */
 -- v1 addressing: the collections with this name in the projects the token reaches
@@ -79,11 +80,13 @@ order by i.id;
 select app.upsert_items(:collectionId!, :keys!::text[], :values!::text[]) as "upserted!";
 
 /* @name deleteItem */
--- The collection row first, like every item write (migration 000004): a deletion of the
--- collection then waits for this, or this for it, and neither holds what the other wants.
+-- The collection first, like every item write (app.lock_collection_for_item_write): a
+-- deletion of the collection then waits for this, or this for it, never in a cycle. An
+-- uncorrelated EXISTS is a one-time filter: it runs once, before any item is read.
 delete from app.items i
  where i.collection_id = :collectionId! and i.key = :key!
-   and exists (select from app.collections c where c.id = :collectionId! for key share)
+   and exists (select from app.lock_collection_for_item_write(:collectionId!) as c (project_id)
+                where c.project_id is not null)
 returning i.id;
 
 /* @name deleteItemsBatch */

@@ -414,7 +414,7 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
     // the final delete cascades to anything written meanwhile.
     await deleteItems(found.id, { keyPattern: null });
     const [gone] = await db.tx((tx) => deleteCollection.run({ id: found.id }, tx), { pool: 'long' });
-    if (!gone) throw notFound('No such collection.');
+    if (!gone?.deleted) throw notFound('No such collection.');
     ctx.status = 204;
   });
 

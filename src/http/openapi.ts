@@ -452,7 +452,7 @@ function buildDocument(): OpenApiDocument {
     id: 'deleteCollection',
     tag: 'collections',
     summary: 'Delete a collection and all its items',
-    description: 'Items are deleted in batches of 10,000, each its own transaction.',
+    description: 'Items are deleted in batches of 10,000, each its own transaction; then the collection, with whatever was written meanwhile. Item writes that arrive while that last step waits for the writes in progress wait for it, then get 404, so a busy collection can always be deleted.',
     access: 'manage',
     params: [projectId(), collectionNameParam],
     ok: { 204: empty('Deleted.') },

@@ -182,6 +182,37 @@ test('app.upsert_items locks items in key order: batches sent in opposite orders
   }
 });
 
+test('writers arriving while app.delete_collection waits queue behind it instead of starving it, then get SB404', async (t) => {
+  const p = await project(d.sql);
+  const c = await collection(d.sql, p, 'starved');
+  const a = await session();
+  const del = await session();
+  const b = await session();
+  try {
+    await a.sql`begin`;
+    await a.sql`select app.upsert_items(${c}, ${['early']}, ${['a']})`;
+    const deletion = del.sql`select app.delete_collection(${c}) as deleted`.then((rows) => rows[0]!.deleted as boolean);
+    await waitingOnLock(del.pid);
+    // Row locks alone let this writer join a (FOR KEY SHARE) and go ahead of the deletion, and
+    // a stream of such writers kept it waiting for as long as they came (over 20 minutes).
+    const late = b.sql`select app.upsert_items(${c}, ${['late']}, ${['b']})`.then(
+      () => 'written',
+      (error: { code?: string; message?: string }) => `${error.code} ${error.message}`,
+    );
+    await waitingOnLock(b.pid);
+    await a.sql`commit`;
+    t.true(await deletion);
+    t.is(await late, 'SB404 not_found');
+    const [left] = await d.sql`select count(*)::int as n from app.items where project_id = ${p}`;
+    t.is(left!.n, 0);
+    t.false((await d.sql`select app.delete_collection(${c}) as deleted`)[0]!.deleted as boolean);
+  } finally {
+    await a.sql.end();
+    await del.sql.end();
+    await b.sql.end();
+  }
+});
+
 test('app.upsert_items gives new items ids in the order sent, though it writes them in key order', async (t) => {
   const p = await project(d.sql);
   const c = await collection(d.sql, p, 'sent-order');
