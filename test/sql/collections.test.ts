@@ -151,6 +151,15 @@ async function session(): Promise<{ sql: postgres.Sql; pid: number }> {
 function queryable(sql: postgres.Sql) {
   return { query: async (text: string, values: unknown[]) => ({ rows: await sql.unsafe(text, values as never[]), rowCount: 0 }) };
 }
+/** Runs `body` with `count` sessions of its own, and ends them however it ends. */
+async function withSessions<T>(count: number, body: (...sessions: Awaited<ReturnType<typeof session>>[]) => Promise<T>): Promise<T> {
+  const sessions = await Promise.all(Array.from({ length: count }, () => session()));
+  try {
+    return await body(...sessions);
+  } finally {
+    await Promise.all(sessions.map((s) => s.sql.end()));
+  }
+}
 function waitingOnLock(pid: number) {
   return until(`backend ${pid} to wait on a lock`, 10_000, async () => {
     const [row] = await d.sql`select wait_event_type = 'Lock' as w from pg_stat_activity where pid = ${pid}`;
@@ -161,9 +170,7 @@ function waitingOnLock(pid: number) {
 test('app.upsert_items locks items in key order: batches sent in opposite orders queue instead of deadlocking', async (t) => {
   const p = await project(d.sql);
   const c = await collection(d.sql, p, 'lock-order');
-  const a = await session();
-  const b = await session();
-  try {
+  await withSessions(2, async (a, b) => {
     await a.sql`begin`;
     await a.sql`select app.upsert_items(${c}, ${['k1']}, ${['a']})`;
     // b sends k2 before k1. In key order it waits for a's k1 holding nothing of the batch;
@@ -176,19 +183,13 @@ test('app.upsert_items locks items in key order: batches sent in opposite orders
     const rows = await d.sql`select key, value from app.items where collection_id = ${c} order by key`;
     t.deepEqual(rows.map((r) => [r.key, r.value]), [['k1', 'b'], ['k2', 'b']]);
     t.deepEqual((await stats(d.sql, c)).kept, (await stats(d.sql, c)).real);
-  } finally {
-    await a.sql.end();
-    await b.sql.end();
-  }
+  });
 });
 
 test('writers arriving while app.delete_collection waits queue behind it instead of starving it, then get SB404', async (t) => {
   const p = await project(d.sql);
   const c = await collection(d.sql, p, 'starved');
-  const a = await session();
-  const del = await session();
-  const b = await session();
-  try {
+  await withSessions(3, async (a, del, b) => {
     await a.sql`begin`;
     await a.sql`select app.upsert_items(${c}, ${['early']}, ${['a']})`;
     const deletion = del.sql`select app.delete_collection(${c}) as deleted`.then((rows) => rows[0]!.deleted as boolean);
@@ -206,11 +207,7 @@ test('writers arriving while app.delete_collection waits queue behind it instead
     const [left] = await d.sql`select count(*)::int as n from app.items where project_id = ${p}`;
     t.is(left!.n, 0);
     t.false((await d.sql`select app.delete_collection(${c}) as deleted`)[0]!.deleted as boolean);
-  } finally {
-    await a.sql.end();
-    await del.sql.end();
-    await b.sql.end();
-  }
+  });
 });
 
 test('app.upsert_items gives new items ids in the order sent, though it writes them in key order', async (t) => {
@@ -230,9 +227,7 @@ test('app.upsert_items gives new items ids in the order sent, though it writes t
 test('deleting one item locks the collection row before the item, so a collection deletion waits for it', async (t) => {
   const p = await project(d.sql);
   const c = await collection(d.sql, p, 'one-delete');
-  const a = await session();
-  const b = await session();
-  try {
+  await withSessions(2, async (a, b) => {
     await a.sql`begin`;
     // The generated query itself; the key does not exist, so only the collection lock can be held.
     const deleted = await deleteItem.run({ collectionId: c, key: 'absent' }, queryable(a.sql));
@@ -241,10 +236,7 @@ test('deleting one item locks the collection row before the item, so a collectio
     await waitingOnLock(b.pid);
     await a.sql`commit`;
     t.is(await dropping, 1);
-  } finally {
-    await a.sql.end();
-    await b.sql.end();
-  }
+  });
 });
 
 test('a batch of a big deletion walks items_pkey and deletes by ctid, even when the statistics know nothing of the collection', async (t) => {
@@ -293,9 +285,7 @@ test('a batch deletion waiting on an item another transaction updates leaves the
   const c = await collection(d.sql, p, 'racing-update');
   await d.sql`select app.upsert_items(${c}, ${['a', 'b', 'c']}, ${['1', '1', '1']})`;
   const [lastCandidate] = await d.sql`select id from app.items where collection_id = ${c} and key = 'c'`;
-  const a = await session();
-  const b = await session();
-  try {
+  await withSessions(2, async (a, b) => {
     await a.sql`begin`;
     await a.sql`select app.upsert_items(${c}, ${['b']}, ${['2']})`;
     // b's candidates are the versions it can see, b's old one included; its delete then waits for a.
@@ -309,10 +299,7 @@ test('a batch deletion waiting on an item another transaction updates leaves the
     const rows = await d.sql`select key, value from app.items where collection_id = ${c}`;
     t.deepEqual(rows.map((row) => [row.key, row.value]), [['b', '2']]);
     t.deepEqual((await stats(d.sql, c)).kept, (await stats(d.sql, c)).real);
-  } finally {
-    await a.sql.end();
-    await b.sql.end();
-  }
+  });
 });
 
 test('app.item_json is the JSON json_build_object would build, for awkward keys and values, and is inlined', async (t) => {
