@@ -25,6 +25,7 @@ import { startService } from '../src/service.ts';
 import { startCeiling } from './ceiling.ts';
 import { itemValue } from './items.ts';
 import { streamItems } from '../sql/collections.queries.ts';
+import { BATCH_BYTES, BATCH_ROWS } from '../src/collections/stream.ts';
 import type { HttpResult, Scenario, StreamResult, Task } from './load-worker.ts';
 
 // ---- options ------------------------------------------------------------------
@@ -749,7 +750,7 @@ function explaining(): { query(q: string, bindings: unknown[]): Promise<{ rows: 
 async function explainFirstPage(projectId: string, name: string): Promise<string> {
   const [c] = await sql<[{ id: string }]>`select id from app.collections where project_id = ${projectId} and name = ${name}`;
   const [row] = (await streamItems.run(
-    { collectionId: c!.id, afterId: '0', keyPattern: null, createdAfter: null, createdBefore: null, updatedAfter: null, updatedBefore: null, limit: 1001 },
+    { collectionId: c!.id, afterId: '0', keyPattern: null, createdAfter: null, createdBefore: null, updatedAfter: null, updatedBefore: null, rows: BATCH_ROWS, bytes: BATCH_BYTES },
     explaining(),
   )) as unknown[];
   interface PlanNode {

@@ -60,7 +60,7 @@ try {
     ['COPY of JSON text without the two timestamps (what they cost)', () =>
       copy(`select json_build_object('key', i.key, 'value', i.value)::text ${where(`'${cid}'`)}`)],
     ['COPY of key, value only (what the timestamps cost the ceiling)', () => copy(`select key, value ${where(`'${cid}'`)}`)],
-    ['cursor(100) of id + JSON text (the product today)', () => cursor(`select i.id, ${json} as item ${where('$1')}`, 100, (r) => `,${r.item}`)],
+    ['cursor(100) of id + JSON text (the product before ADR 13)', () => cursor(`select i.id, ${json} as item ${where('$1')}`, 100, (r) => `,${r.item}`)],
     ['cursor(1000) of id + JSON text', () => cursor(`select i.id, ${json} as item ${where('$1')}`, 1000, (r) => `,${r.item}`)],
     ['cursor(1000) of id + JSON text by concatenating to_json() of each column', () =>
       cursor(

@@ -272,11 +272,12 @@ export const resolveCollectionInProject = new PreparedQuery<IResolveCollectionIn
 /** 'StreamItems' parameters type */
 export interface IStreamItemsParams {
   afterId: NumberOrString;
+  bytes: NumberOrString;
   collectionId: string;
   createdAfter?: string | null | void;
   createdBefore?: string | null | void;
   keyPattern?: string | null | void;
-  limit: number;
+  rows: number;
   updatedAfter?: string | null | void;
   updatedBefore?: string | null | void;
 }
@@ -293,60 +294,39 @@ export interface IStreamItemsQuery {
   result: IStreamItemsResult;
 }
 
-const streamItemsIR: any = {"usedParamSet":{"collectionId":true,"afterId":true,"keyPattern":true,"createdAfter":true,"createdBefore":true,"updatedAfter":true,"updatedBefore":true,"limit":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":331,"b":344}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":359,"b":367}]},{"name":"keyPattern","required":false,"transform":{"type":"scalar"},"locs":[{"a":384,"b":394},{"a":448,"b":458}]},{"name":"createdAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":475,"b":487},{"a":535,"b":547}]},{"name":"createdBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":576,"b":589},{"a":636,"b":649}]},{"name":"updatedAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":678,"b":690},{"a":738,"b":750}]},{"name":"updatedBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":779,"b":792},{"a":839,"b":852}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":894,"b":900}]}],"statement":"-- One page of the stream in id order. Each item's JSON text is built here (app.item_json):\n-- encoding in Postgres saves ~30 % over JSON.stringify per row (shared/docs/performance-notes.md).\nselect i.id as \"id!\",\n       app.item_json(i.key, i.value, i.created_at, i.updated_at) as \"item!\"\nfrom app.items i\nwhere i.collection_id = :collectionId!\n  and i.id > :afterId!::bigint\n  and (:keyPattern::text is null or i.key like app.key_pattern_to_like(:keyPattern::text))\n  and (:createdAfter::text::timestamptz is null or i.created_at >= :createdAfter::text::timestamptz)\n  and (:createdBefore::text::timestamptz is null or i.created_at < :createdBefore::text::timestamptz)\n  and (:updatedAfter::text::timestamptz is null or i.updated_at >= :updatedAfter::text::timestamptz)\n  and (:updatedBefore::text::timestamptz is null or i.updated_at < :updatedBefore::text::timestamptz)\norder by i.id\nlimit :limit!::int"};
+const streamItemsIR: any = {"usedParamSet":{"collectionId":true,"afterId":true,"keyPattern":true,"createdAfter":true,"createdBefore":true,"updatedAfter":true,"updatedBefore":true,"rows":true,"bytes":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":986,"b":999}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":1016,"b":1024}]},{"name":"keyPattern","required":false,"transform":{"type":"scalar"},"locs":[{"a":1043,"b":1053},{"a":1107,"b":1117}]},{"name":"createdAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":1136,"b":1148},{"a":1196,"b":1208}]},{"name":"createdBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":1239,"b":1252},{"a":1299,"b":1312}]},{"name":"updatedAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":1343,"b":1355},{"a":1403,"b":1415}]},{"name":"updatedBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":1446,"b":1459},{"a":1506,"b":1519}]},{"name":"rows","required":true,"transform":{"type":"scalar"},"locs":[{"a":1565,"b":1570}]},{"name":"bytes","required":true,"transform":{"type":"scalar"},"locs":[{"a":1651,"b":1657}]}],"statement":"-- One batch of a stream (a page of the data API or a download), in id order: at most :rows!\n-- items after :afterId!, and no more of them than start within :bytes! of keys and values\n-- (always at least one, however big). A batch therefore holds about :bytes! whatever mix of item\n-- sizes the collection has; sized by rows alone, a batch of 1,000 small items followed by 1 MB\n-- ones would hold 1 GB. octet_length() of a TOASTed value reads its header, not the value, and\n-- item JSON is built only for the items kept (app.item_json: ~30 % cheaper than JSON.stringify\n-- per row, shared/docs/performance-notes.md). The running sum costs ~0.4 µs an item.\nselect b.id as \"id!\",\n       app.item_json(b.key, b.value, b.created_at, b.updated_at) as \"item!\"\nfrom (\n  select i.id, i.key, i.value, i.created_at, i.updated_at,\n         sum(octet_length(i.key) + octet_length(i.value)) over (order by i.id rows unbounded preceding) as bytes_through\n  from app.items i\n  where i.collection_id = :collectionId!\n    and i.id > :afterId!::bigint\n    and (:keyPattern::text is null or i.key like app.key_pattern_to_like(:keyPattern::text))\n    and (:createdAfter::text::timestamptz is null or i.created_at >= :createdAfter::text::timestamptz)\n    and (:createdBefore::text::timestamptz is null or i.created_at < :createdBefore::text::timestamptz)\n    and (:updatedAfter::text::timestamptz is null or i.updated_at >= :updatedAfter::text::timestamptz)\n    and (:updatedBefore::text::timestamptz is null or i.updated_at < :updatedBefore::text::timestamptz)\n  order by i.id\n  limit :rows!::int\n) b\nwhere b.bytes_through - octet_length(b.key) - octet_length(b.value) < :bytes!::bigint\norder by b.id"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of the stream in id order. Each item's JSON text is built here (app.item_json):
- * -- encoding in Postgres saves ~30 % over JSON.stringify per row (shared/docs/performance-notes.md).
- * select i.id as "id!",
- *        app.item_json(i.key, i.value, i.created_at, i.updated_at) as "item!"
- * from app.items i
- * where i.collection_id = :collectionId!
- *   and i.id > :afterId!::bigint
- *   and (:keyPattern::text is null or i.key like app.key_pattern_to_like(:keyPattern::text))
- *   and (:createdAfter::text::timestamptz is null or i.created_at >= :createdAfter::text::timestamptz)
- *   and (:createdBefore::text::timestamptz is null or i.created_at < :createdBefore::text::timestamptz)
- *   and (:updatedAfter::text::timestamptz is null or i.updated_at >= :updatedAfter::text::timestamptz)
- *   and (:updatedBefore::text::timestamptz is null or i.updated_at < :updatedBefore::text::timestamptz)
- * order by i.id
- * limit :limit!::int
+ * -- One batch of a stream (a page of the data API or a download), in id order: at most :rows!
+ * -- items after :afterId!, and no more of them than start within :bytes! of keys and values
+ * -- (always at least one, however big). A batch therefore holds about :bytes! whatever mix of item
+ * -- sizes the collection has; sized by rows alone, a batch of 1,000 small items followed by 1 MB
+ * -- ones would hold 1 GB. octet_length() of a TOASTed value reads its header, not the value, and
+ * -- item JSON is built only for the items kept (app.item_json: ~30 % cheaper than JSON.stringify
+ * -- per row, shared/docs/performance-notes.md). The running sum costs ~0.4 µs an item.
+ * select b.id as "id!",
+ *        app.item_json(b.key, b.value, b.created_at, b.updated_at) as "item!"
+ * from (
+ *   select i.id, i.key, i.value, i.created_at, i.updated_at,
+ *          sum(octet_length(i.key) + octet_length(i.value)) over (order by i.id rows unbounded preceding) as bytes_through
+ *   from app.items i
+ *   where i.collection_id = :collectionId!
+ *     and i.id > :afterId!::bigint
+ *     and (:keyPattern::text is null or i.key like app.key_pattern_to_like(:keyPattern::text))
+ *     and (:createdAfter::text::timestamptz is null or i.created_at >= :createdAfter::text::timestamptz)
+ *     and (:createdBefore::text::timestamptz is null or i.created_at < :createdBefore::text::timestamptz)
+ *     and (:updatedAfter::text::timestamptz is null or i.updated_at >= :updatedAfter::text::timestamptz)
+ *     and (:updatedBefore::text::timestamptz is null or i.updated_at < :updatedBefore::text::timestamptz)
+ *   order by i.id
+ *   limit :rows!::int
+ * ) b
+ * where b.bytes_through - octet_length(b.key) - octet_length(b.value) < :bytes!::bigint
+ * order by b.id
  * ```
  */
 export const streamItems = new PreparedQuery<IStreamItemsParams,IStreamItemsResult>(streamItemsIR);
-
-
-/** 'DownloadItems' parameters type */
-export interface IDownloadItemsParams {
-  collectionId: string;
-}
-
-/** 'DownloadItems' return type */
-export interface IDownloadItemsResult {
-  id: string;
-  item: string;
-}
-
-/** 'DownloadItems' query type */
-export interface IDownloadItemsQuery {
-  params: IDownloadItemsParams;
-  result: IDownloadItemsResult;
-}
-
-const downloadItemsIR: any = {"usedParamSet":{"collectionId":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":139,"b":152}]}],"statement":"select i.id as \"id!\",\n       app.item_json(i.key, i.value, i.created_at, i.updated_at) as \"item!\"\nfrom app.items i\nwhere i.collection_id = :collectionId!\norder by i.id"};
-
-/**
- * Query generated from SQL:
- * ```
- * select i.id as "id!",
- *        app.item_json(i.key, i.value, i.created_at, i.updated_at) as "item!"
- * from app.items i
- * where i.collection_id = :collectionId!
- * order by i.id
- * ```
- */
-export const downloadItems = new PreparedQuery<IDownloadItemsParams,IDownloadItemsResult>(downloadItemsIR);
 
 
 /** 'UpsertItems' parameters type */

@@ -54,27 +54,31 @@ from (select max(tp.role) as role from app.token_projects(:userId, :runId) tp wh
 left join app.collections c on a.role is not null and c.project_id = :projectId! and c.name = :name!;
 
 /* @name streamItems */
--- One page of the stream in id order. Each item's JSON text is built here (app.item_json):
--- encoding in Postgres saves ~30 % over JSON.stringify per row (shared/docs/performance-notes.md).
-select i.id as "id!",
-       app.item_json(i.key, i.value, i.created_at, i.updated_at) as "item!"
-from app.items i
-where i.collection_id = :collectionId!
-  and i.id > :afterId!::bigint
-  and (:keyPattern::text is null or i.key like app.key_pattern_to_like(:keyPattern::text))
-  and (:createdAfter::text::timestamptz is null or i.created_at >= :createdAfter::text::timestamptz)
-  and (:createdBefore::text::timestamptz is null or i.created_at < :createdBefore::text::timestamptz)
-  and (:updatedAfter::text::timestamptz is null or i.updated_at >= :updatedAfter::text::timestamptz)
-  and (:updatedBefore::text::timestamptz is null or i.updated_at < :updatedBefore::text::timestamptz)
-order by i.id
-limit :limit!::int;
-
-/* @name downloadItems */
-select i.id as "id!",
-       app.item_json(i.key, i.value, i.created_at, i.updated_at) as "item!"
-from app.items i
-where i.collection_id = :collectionId!
-order by i.id;
+-- One batch of a stream (a page of the data API or a download), in id order: at most :rows!
+-- items after :afterId!, and no more of them than start within :bytes! of keys and values
+-- (always at least one, however big). A batch therefore holds about :bytes! whatever mix of item
+-- sizes the collection has; sized by rows alone, a batch of 1,000 small items followed by 1 MB
+-- ones would hold 1 GB. octet_length() of a TOASTed value reads its header, not the value, and
+-- item JSON is built only for the items kept (app.item_json: ~30 % cheaper than JSON.stringify
+-- per row, shared/docs/performance-notes.md). The running sum costs ~0.4 µs an item.
+select b.id as "id!",
+       app.item_json(b.key, b.value, b.created_at, b.updated_at) as "item!"
+from (
+  select i.id, i.key, i.value, i.created_at, i.updated_at,
+         sum(octet_length(i.key) + octet_length(i.value)) over (order by i.id rows unbounded preceding) as bytes_through
+  from app.items i
+  where i.collection_id = :collectionId!
+    and i.id > :afterId!::bigint
+    and (:keyPattern::text is null or i.key like app.key_pattern_to_like(:keyPattern::text))
+    and (:createdAfter::text::timestamptz is null or i.created_at >= :createdAfter::text::timestamptz)
+    and (:createdBefore::text::timestamptz is null or i.created_at < :createdBefore::text::timestamptz)
+    and (:updatedAfter::text::timestamptz is null or i.updated_at >= :updatedAfter::text::timestamptz)
+    and (:updatedBefore::text::timestamptz is null or i.updated_at < :updatedBefore::text::timestamptz)
+  order by i.id
+  limit :rows!::int
+) b
+where b.bytes_through - octet_length(b.key) - octet_length(b.value) < :bytes!::bigint
+order by b.id;
 
 /* @name upsertItems */
 select app.upsert_items(:collectionId!, :keys!::text[], :values!::text[]) as "upserted!";

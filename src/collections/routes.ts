@@ -6,7 +6,6 @@ import {
   deleteCollection,
   deleteItem,
   deleteItemsBatch,
-  downloadItems,
   findCollection,
   listCollections,
   renameCollection,
@@ -21,7 +20,7 @@ import { badRequest, conflict, forbidden, HttpError, notFound } from '../http/er
 import { parseBody, parseParam, parseQuery, uuidParam } from '../http/validate.ts';
 import { principalIds, type Access } from '../identity/principal.ts';
 import { requireRoleAllows } from '../identity/auth.ts';
-import { cursorConnection, openItemStream } from './stream.ts';
+import { openItemStream } from './stream.ts';
 
 /**
  * Collections: the management API under /api/projects/:id/collections and the
@@ -150,8 +149,6 @@ interface Target {
 }
 
 export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
-  const streamConn = cursorConnection(db);
-
   /**
    * Resolves a data-API address to a collection the token may use with `access`.
    * Given a key, the same round trip fetches that item (a GET of one item is one query).
@@ -247,23 +244,19 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
     const afterId = q.cursor === undefined ? '0' : decodeCursor(q.cursor);
     const target = await resolve(ctx, 'read', a.name, a.projectId, v1ProjectId(q));
     const limit = q.limit ?? STREAM_LIMIT_DEFAULT;
-    const cursor = streamItems.stream(
-      {
-        collectionId: target.collectionId,
-        afterId,
-        keyPattern: q.key ?? null,
-        createdAfter: q.created_after ?? null,
-        createdBefore: q.created_before ?? null,
-        updatedAfter: q.updated_after ?? null,
-        updatedBefore: q.updated_before ?? null,
-        limit: limit + 1,
-      },
-      streamConn,
-    );
-    const body = await openItemStream(cursor, {
+    const filters = {
+      collectionId: target.collectionId,
+      keyPattern: q.key ?? null,
+      createdAfter: q.created_after ?? null,
+      createdBefore: q.created_before ?? null,
+      updatedAfter: q.updated_after ?? null,
+      updatedBefore: q.updated_before ?? null,
+    };
+    const body = await openItemStream(db, (batch, conn) => streamItems.run({ ...filters, ...batch }, conn), {
       open: '{"items":[',
       close: (next) => `],"cursor":${next === null ? 'null' : JSON.stringify(encodeCursor(next))}}`,
       limit,
+      afterId,
     });
     ctx.type = 'application/json';
     ctx.body = body;
@@ -425,7 +418,8 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
     const name = parseParam(ctx.params.name, pathName, 'collection');
     const [found] = await findCollection.run({ projectId, name }, db.conn);
     if (!found) throw notFound('No such collection.');
-    const body = await openItemStream(downloadItems.stream({ collectionId: found.id }, streamConn), {
+    const everything = { collectionId: found.id, keyPattern: null, createdAfter: null, createdBefore: null, updatedAfter: null, updatedBefore: null };
+    const body = await openItemStream(db, (batch, conn) => streamItems.run({ ...everything, ...batch }, conn), {
       open: '[',
       close: () => ']',
     });

@@ -1,139 +1,175 @@
 import { Readable } from 'node:stream';
-import type { IDatabaseConnection } from '@pgtyped/runtime';
-import type { Db } from '../db/db.ts';
+import type postgres from 'postgres';
+import type { Db, Queryable } from '../db/db.ts';
 import { checkExternalMemory } from '../memory.ts';
 
 /**
- * Rows per round trip to the portal. The first fetch takes FIRST_FETCH_ROWS; each
- * later one is sized from the rows just read so that it carries about FETCH_BYTES,
- * between 1 and MAX_FETCH_ROWS rows: 1,000 rows of ~300 B items (a round trip per
- * 300 KB, +18 % download rate against a fixed 100), one row of 1 MB values (a
- * fixed 100 held 100 MB per stream).
+ * A stream reads its items in batches, one statement each (streamItems in
+ * sql/collections.sql), all in one REPEATABLE READ READ ONLY transaction, so a
+ * download or a page is one snapshot of the collection however long the client
+ * takes to read it.
+ *
+ * A batch holds at most BATCH_ROWS items and stops at the first item that starts
+ * past BATCH_BYTES of keys and values: its memory is bounded by bytes whatever
+ * the collection holds (one ~1 MB value, or ~4,000 items of 250 B). Asking only for
+ * a number of rows, sized from the last batch, held 300 MB for 100 small items
+ * followed by 300 values of 1 MB. The row count of the next batch is still sized
+ * from the last one, so that a run of big items does not read 4,000 rows per
+ * batch only to keep one. A default page (1,000 items, and one more to learn
+ * whether more exist) of small items is one batch.
  */
-export const FIRST_FETCH_ROWS = 100;
-export const MAX_FETCH_ROWS = 1000;
-export const FETCH_BYTES = 1024 * 1024;
+export const BATCH_ROWS = 4000;
+export const BATCH_BYTES = 1024 * 1024;
 
-/** The next fetch's row count, from the raw rows of the last one. */
-export function nextFetchRows(rows: Buffer[][]): number {
-  if (rows.length === 0) return FIRST_FETCH_ROWS;
-  let bytes = 0;
-  for (const row of rows) for (const column of row) bytes += column?.length ?? 0;
-  const perRow = Math.max(1, bytes / rows.length);
-  return Math.min(MAX_FETCH_ROWS, Math.max(1, Math.floor(FETCH_BYTES / perRow)));
+/** Rows to ask for after a batch of `rows` rows and `bytes` bytes: about BATCH_BYTES of them, between 1 and BATCH_ROWS. */
+export function nextBatchRows(rows: number, bytes: number): number {
+  if (rows === 0) return BATCH_ROWS;
+  const perRow = Math.max(1, bytes / rows);
+  return Math.min(BATCH_ROWS, Math.max(1, Math.floor(BATCH_BYTES / perRow)));
+}
+
+/** Batches read in this process, their bytes, and the largest one (the metrics sandbar_stream_batch*). */
+const batchStats = { batches: 0, bytes: 0, largest: 0 };
+export function streamBatchStats(): Readonly<typeof batchStats> {
+  return { ...batchStats };
 }
 
 /**
- * A reader that takes nothing for this long is given up on. Between fetches the portal's
- * backend is neither running a statement nor "idle in transaction" as Postgres counts it,
- * so neither statement_timeout nor idle_in_transaction_session_timeout would ever free it.
+ * A reader that takes nothing for this long is given up on. Between batches its
+ * connection is idle in transaction, which PostgreSQL ends at the same 60 s
+ * (idle_in_transaction_session_timeout, src/db/db.ts) should this process not.
  */
 export const STALLED_READER_MS = 60_000;
 
-/**
- * pgtyped's streaming interface over a postgres.js cursor. pgtyped's
- * PreparedQuery.stream() only needs `stream(query, bindings)`, so the query
- * text stays in sql/collections.sql; postgres.js runs it as a portal read
- * about FETCH_BYTES at a time, and only when asked, which is what lets a
- * slow HTTP reader slow the query down instead of buffering the collection.
- *
- * Rows come back raw: an array of column values as Buffers, in select-list
- * order. The item JSON that Postgres built is already the UTF-8 we send, so it
- * is never decoded into a JS string and encoded again; that keeps the V8 heap
- * churn of a stream (and so the RSS it leaves behind) several times smaller.
- */
-export function cursorConnection(db: Pick<Db, 'long' | 'longSlot'>): IDatabaseConnection {
-  return {
-    query: async () => {
-      throw new Error('cursorConnection only streams');
-    },
-    stream(query, bindings) {
-      // A stream holds a long-pool slot from its first read to its close (db.longSlot()).
-      let release: (() => void) | undefined;
-      let portal: { cursorRows: number } | undefined;
-      const opened = db.longSlot().then((releaseSlot) => {
-        release = releaseSlot;
-        const q = db.long.unsafe(query, bindings as never[], { prepare: true }).raw();
-        // postgres.js reads `cursorRows` when it sends each Execute, which the next read() triggers.
-        // Not part of its typed API: test/db/postgres-internals.test.ts pins the version it was read from.
-        portal = q as unknown as { cursorRows: number };
-        return q.cursor(FIRST_FETCH_ROWS)[Symbol.asyncIterator]();
-      });
-      let pending: Promise<unknown> = Promise.resolve();
-      let closed = false;
-      return {
-        read() {
-          const next = opened
-            .then((iterator) => iterator.next())
-            .then((r) => {
-              if (r.done) return [];
-              const rows = r.value as unknown as Buffer[][];
-              portal!.cursorRows = nextFetchRows(rows);
-              return rows;
-            });
-          pending = next;
-          return next;
-        },
-        async close() {
-          if (closed) return;
-          closed = true;
-          // postgres.js sends Close only for a cursor at rest: returning while a fetch is
-          // in flight would leave the portal open and the connection stuck for good.
-          await pending.catch(() => undefined);
-          const iterator = await opened.catch(() => undefined);
-          await iterator?.return?.();
-          release?.();
-        },
-      };
-    },
-  };
+/** What a batch query is asked (the rest of its parameters, filters and collection, are the caller's). */
+export interface Batch {
+  afterId: string;
+  rows: number;
+  bytes: number;
 }
 
-/**
- * What pgtyped's PreparedQuery.stream() returns (its ICursor, not exported by the package).
- * Over cursorConnection, `rowCount` is not used: each fetch's size is set by nextFetchRows.
- */
-export interface ICursor<T> {
-  read(rowCount: number): Promise<T>;
-  close(): Promise<void>;
-}
+/** Runs one batch of a pgtyped query selecting (id, item) on `conn`, e.g. `(b, conn) => streamItems.run({ ...filters, ...b }, conn)`. */
+export type BatchQuery = (batch: Batch, conn: Queryable) => Promise<unknown[]>;
 
 /** A raw row of a query selecting (id, item): the id as text, the item as JSON text built by Postgres, both UTF-8. */
 export type ItemRow = [id: Buffer, item: Buffer];
+
+/**
+ * The batches of one stream on a long-pool connection of its own. Rows come back
+ * raw: arrays of column values as Buffers. The item JSON that Postgres built is
+ * already the UTF-8 we send, so it is never decoded into a JS string and encoded
+ * again; that keeps the V8 heap churn of a stream (and the RSS it leaves) small.
+ */
+class Batches {
+  private afterId: string;
+  private rows = BATCH_ROWS;
+  private pending: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private failed = false;
+  private readonly conn: Queryable;
+
+  constructor(
+    private readonly reserved: postgres.ReservedSql,
+    private readonly releaseSlot: () => void,
+    private readonly query: BatchQuery,
+    afterId: string,
+  ) {
+    this.afterId = afterId;
+    this.conn = {
+      query: async (text, bindings) => {
+        const rows = await reserved.unsafe(text, bindings as never[], { prepare: true }).raw();
+        return { rows, rowCount: rows.length };
+      },
+    };
+  }
+
+  /** The next batch, of at most `maxRows` rows; empty once the stream has no more. */
+  next(maxRows: number): Promise<ItemRow[]> {
+    const batch = this.query({ afterId: this.afterId, rows: Math.max(1, Math.min(maxRows, this.rows)), bytes: BATCH_BYTES }, this.conn).then(
+      (result) => {
+        const rows = result as ItemRow[];
+        let bytes = 0;
+        for (const [id, item] of rows) bytes += id.length + item.length;
+        batchStats.batches += 1;
+        batchStats.bytes += bytes;
+        batchStats.largest = Math.max(batchStats.largest, bytes);
+        if (rows.length > 0) this.afterId = rows[rows.length - 1]![0].toString('latin1');
+        this.rows = nextBatchRows(rows.length, bytes);
+        return rows;
+      },
+      (error: unknown) => {
+        this.failed = true;
+        throw error;
+      },
+    );
+    this.pending = batch;
+    return batch;
+  }
+
+  /** Ends the transaction and gives the connection and the slot back; safe to call more than once. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pending.catch(() => undefined);
+    // A failed batch aborted the transaction; on a broken connection both fail, and
+    // postgres.js replaces the connection once it is released.
+    await this.reserved.unsafe(this.failed ? 'rollback' : 'commit').catch(() => undefined);
+    this.reserved.release();
+    this.releaseSlot();
+  }
+}
+
+/**
+ * Starts a stream: takes a long-pool slot (db.longSlot(): 503 busy if none comes
+ * free in time) and a connection, begins the transaction and reads the first batch
+ * before anything is sent, so that an error from the query (a date Postgres
+ * rejects, a timeout) still becomes a proper status. After that the response is
+ * committed and an error can only cut the stream.
+ */
+export async function openItemStream(db: Pick<Db, 'long' | 'longSlot'>, query: BatchQuery, shape: StreamShape): Promise<Readable> {
+  const releaseSlot = await db.longSlot();
+  let reserved: postgres.ReservedSql;
+  try {
+    reserved = await db.long.reserve();
+  } catch (error) {
+    releaseSlot();
+    throw error;
+  }
+  const batches = new Batches(reserved, releaseSlot, query, shape.afterId ?? '0');
+  let first: ItemRow[];
+  try {
+    // Sent together with the first batch (postgres.js pipelines them): no round trip of its own.
+    const begun = reserved.unsafe('begin isolation level repeatable read, read only');
+    [, first] = await Promise.all([begun, batches.next(wanted(shape, 0))]);
+  } catch (error) {
+    await batches.close();
+    throw error;
+  }
+  return new ItemStream(batches, first, shape);
+}
+
+/** Rows still worth reading: all of them for a download; for a page, one past its limit tells whether more exist. */
+function wanted(shape: StreamShape, sent: number): number {
+  return shape.limit === undefined ? BATCH_ROWS : shape.limit + 1 - sent;
+}
 
 export interface StreamShape {
   /** Written before the first item. */
   open: string;
   /** Written after the last item; `nextAfterId` is the last id sent when more items exist, else null. */
   close(nextAfterId: string | null): string;
-  /** Items to send at most; the query asks for one more, to learn whether more exist. */
+  /** Items to send at most; the batches ask for one more, to learn whether more exist. */
   limit?: number;
-}
-
-/**
- * Reads the first batch before anything is sent, so that an error from the
- * query (a date Postgres rejects, a timeout) still becomes a proper status;
- * after that the response is committed and an error can only cut the stream.
- */
-export async function openItemStream(typedCursor: ICursor<unknown[]>, shape: StreamShape): Promise<Readable> {
-  // The rows are raw (see cursorConnection), whatever pgtyped's result type says.
-  const cursor = typedCursor as ICursor<ItemRow[]>;
-  let first: ItemRow[];
-  try {
-    first = await cursor.read(FIRST_FETCH_ROWS);
-  } catch (error) {
-    await cursor.close().catch(() => undefined);
-    throw error;
-  }
-  return new ItemStream(cursor, first, shape);
+  /** Start after this item id (a page's cursor); default '0', the start. */
+  afterId?: string;
 }
 
 /**
  * JSON text assembled from Postgres-encoded items. Node asks for more (_read)
  * only while less than highWaterMark bytes wait to be written to the socket,
- * so the cursor advances at the client's pace and memory stays flat. Koa pipes
- * it with stream.pipeline and destroys it when the client goes away; _destroy
- * then closes the cursor, which ends the portal and frees the connection.
+ * so the batches follow the client's pace and memory stays flat. Koa pipes it
+ * with stream.pipeline and destroys it when the client goes away; _destroy then
+ * closes the batches, which ends the transaction and frees the connection.
  */
 const COMMA = Buffer.from(',');
 
@@ -144,7 +180,7 @@ class ItemStream extends Readable {
   private stalled: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly cursor: ICursor<ItemRow[]>,
+    private readonly batches: Batches,
     private prefetched: ItemRow[] | null,
     private readonly shape: StreamShape,
   ) {
@@ -158,7 +194,7 @@ class ItemStream extends Readable {
 
   private async pump(): Promise<void> {
     try {
-      const rows = this.prefetched ?? (await this.cursor.read(FIRST_FETCH_ROWS));
+      const rows = this.prefetched ?? (await this.batches.next(wanted(this.shape, this.sent)));
       this.prefetched = null;
       if (this.destroyed) return;
       const parts: Buffer[] = [];
@@ -176,10 +212,11 @@ class ItemStream extends Readable {
         this.lastId = id;
       }
       if (rows.length === 0 || more) {
-        await this.cursor.close();
         parts.push(Buffer.from(this.shape.close(more && this.lastId ? this.lastId.toString('latin1') : null)));
         this.push(Buffer.concat(parts));
         this.push(null);
+        // Everything is read: the client need not wait for the COMMIT's round trip.
+        void this.batches.close();
       } else {
         const wantsMore = this.push(Buffer.concat(parts));
         checkExternalMemory();
@@ -196,7 +233,7 @@ class ItemStream extends Readable {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     clearTimeout(this.stalled);
-    this.cursor.close().then(
+    this.batches.close().then(
       () => callback(error),
       (closeError: unknown) => callback(error ?? (closeError as Error)),
     );

@@ -166,12 +166,13 @@ export function createDb(options: DbOptions): Db {
       // every 1,000-item page when most collections are small (seen: 19 ms instead of 6 ms a page,
       // in half the runs, as ANALYZE's sample varied). Planning each execution costs ~0.1 ms.
       plan_cache_mode: 'force_custom_plan',
-      // A download is one portal read as the client reads. For a collection that is much of the
-      // table, and whose rows lie interleaved with others', the cheapest plan in total is a seq scan
-      // and a sort: the whole collection sorted (spilling to disk) before the first byte, then held
-      // in a temporary file (the bench's 1M-item download: 261k -> 199k rows/s once other
-      // collections filled up). Long work orders by an index or not at all; where no index gives
-      // the order PostgreSQL still sorts, since this only prices a sort out of the running.
+      // When a download was one unlimited statement, for a collection that is much of the table and
+      // whose rows lie interleaved with others', the cheapest plan in total was a seq scan and a
+      // sort: the whole collection sorted (spilling to disk) before the first byte (the bench's
+      // 1M-item download: 261k -> 199k rows/s once other collections filled up). Stream batches are
+      // LIMITed now (ADR 13), which the planner prices right by itself; this stays as the guard for
+      // any long work that reads a lot in order. Where no index gives the order PostgreSQL still
+      // sorts, since this only prices a sort out of the running.
       enable_sort: 'off',
     },
   });

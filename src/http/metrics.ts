@@ -1,5 +1,6 @@
 import client from 'prom-client';
 import type { Db } from '../db/db.ts';
+import { streamBatchStats } from '../collections/stream.ts';
 import { forcedCollections } from '../memory.ts';
 
 /** Prometheus metrics for one app instance (its own registry, so tests can run several apps in a process). */
@@ -61,6 +62,32 @@ export function createMetrics(db: Db): Metrics {
     collect() {
       this.reset();
       this.inc(forcedCollections());
+    },
+  });
+  new client.Counter({
+    name: 'sandbar_stream_batches_total',
+    help: 'Batches of items read for streams and downloads (each at most ~1 MB of keys and values plus one item, src/collections/stream.ts).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(streamBatchStats().batches);
+    },
+  });
+  new client.Counter({
+    name: 'sandbar_stream_batch_bytes_total',
+    help: 'Bytes of item JSON read in those batches.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(streamBatchStats().bytes);
+    },
+  });
+  new client.Gauge({
+    name: 'sandbar_stream_batch_bytes_max',
+    help: 'The largest batch since the process started, in bytes: what one stream held in memory at most.',
+    registers: [registry],
+    collect() {
+      this.set(streamBatchStats().largest);
     },
   });
   return {

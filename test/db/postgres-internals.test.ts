@@ -1,14 +1,12 @@
 /**
  * What sandbar relies on inside postgres.js beyond its typed API.
  *
- * 1. patches/postgres+3.4.9.patch changes postgres.js's internal Queue (the pool's
+ * patches/postgres+3.4.9.patch changes postgres.js's internal Queue (the pool's
  * lists of open/busy/full connections and of waiting queries): remove() searched
  * every slot the queue had ever used, and a queue that never empties (the busy
  * list under steady load) never gave slots back, so each query cost more than
  * the last until the load paused (Queue.remove was 14 % of the server's CPU in
  * a 10 s GET benchmark). The patch must keep the queue's behaviour exactly.
- * 2. src/collections/stream.ts resizes a cursor between fetches by setting the
- *    query's `cursorRows`, which postgres.js reads each time it sends Execute.
  */
 import test from 'ava';
 
@@ -60,11 +58,4 @@ test('a queue that empties starts over and stays usable', (t) => {
   q.push('c');
   t.is(q.shift(), 'c');
   t.is(q.length, 0);
-});
-
-test('postgres.js still reads cursorRows at every Execute (stream.ts sizes its fetches with it)', async (t) => {
-  const { readFile } = await import('node:fs/promises');
-  const read = (file: string) => readFile(new URL(`../../node_modules/postgres/${file}`, import.meta.url), 'utf8');
-  t.true((await read('src/query.js')).includes('this.cursorRows = rows'));
-  t.true((await read('src/connection.js')).includes("write(Execute('', query.cursorRows))"));
 });

@@ -6,9 +6,9 @@ import { createFilledCollection, createTestProject, createTestUser, ok, type Tes
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { until } from '../helpers/poll.ts';
 import { freePort } from '../../src/db/embedded.ts';
-import { FETCH_BYTES, FIRST_FETCH_ROWS, MAX_FETCH_ROWS, nextFetchRows } from '../../src/collections/stream.ts';
+import { BATCH_BYTES, BATCH_ROWS, nextBatchRows } from '../../src/collections/stream.ts';
 
-// Streams must hold memory flat and end their cursor when the client leaves.
+// Streams must hold memory flat and end their transaction when the client leaves.
 // Serial: the RSS measurement must not see other tests' allocations.
 
 let s: TestServer;
@@ -150,7 +150,7 @@ test.serial('a slowly read download of 1,000,000 items keeps RSS growth under 50
   t.true(growthMb < 50, `RSS grew ${growthMb.toFixed(1)} MB`);
 });
 
-test.serial('a client that goes away mid-stream ends the cursor and frees the connection', async (t) => {
+test.serial('a client that goes away mid-stream ends its transaction and frees the connection', async (t) => {
   // More abandoned streams than the long pool has connections: a leak would hang the last download.
   for (let i = 0; i < 6; i++) {
     const controller = new AbortController();
@@ -163,7 +163,7 @@ test.serial('a client that goes away mid-stream ends the cursor and frees the co
     await waitFor('the long pool to go idle', async () => (await openLongPoolBackends()) === 0);
   }
   t.is(await openLongPoolBackends(), 0);
-  // HEAD runs the GET handler (which opens the cursor) but sends no body: the cursor must close too.
+  // HEAD runs the GET handler (which opens the stream) but sends no body: the stream must close too.
   for (let i = 0; i < 5; i++) {
     const head = await s.request(downloadPath(), { method: 'HEAD', token: owner.token });
     t.is(head.status, 200);
@@ -221,11 +221,37 @@ test.serial('fetches resize to the rows: small items, 1 MB values, then small ag
   check(paged);
 });
 
-test('the next fetch carries about FETCH_BYTES, between 1 and MAX_FETCH_ROWS rows', (t) => {
-  const rows = (n: number, bytes: number) => Array.from({ length: n }, () => [Buffer.alloc(7), Buffer.alloc(bytes - 7)]);
-  t.is(nextFetchRows([]), FIRST_FETCH_ROWS);
-  t.is(nextFetchRows(rows(100, 300)), MAX_FETCH_ROWS);
-  t.is(nextFetchRows(rows(100, 4096)), FETCH_BYTES / 4096);
-  t.is(nextFetchRows(rows(1, 1_000_000)), 1);
-  t.is(nextFetchRows(rows(3, 5_000_000)), 1);
+test('the next batch asks for about BATCH_BYTES of rows like the last, between 1 and BATCH_ROWS', (t) => {
+  t.is(nextBatchRows(0, 0), BATCH_ROWS);
+  t.is(nextBatchRows(100, 100 * 200), BATCH_ROWS);
+  t.is(nextBatchRows(100, 100 * 4096), BATCH_BYTES / 4096);
+  t.is(nextBatchRows(1, 1_000_000), 1);
+  t.is(nextBatchRows(3, 3 * 5_000_000), 1);
+});
+
+test.serial('a batch holds about BATCH_BYTES however item sizes change: 100 small items, then 40 of 1 MB', async (t) => {
+  await ok(s.request(`/api/projects/${project.id}/collections`, { method: 'POST', token: owner.token, json: { name: 'growing' } }));
+  // Sized by rows alone, the batch after the small items asked for 1,000 rows and held all 40 MB.
+  await s.sql`
+    insert into app.items (collection_id, project_id, key, value)
+    select c.id, c.project_id, 'k-' || lpad(g::text, 3, '0'), case when g <= 100 then 'small' else repeat('v', 1000000) end
+      from app.collections c, generate_series(1, 140) g
+     where c.project_id = ${project.id} and c.name = 'growing'
+     order by g`;
+  const largest = async () => {
+    const text = await (await s.request('/metrics')).text();
+    return Number(/^sandbar_stream_batch_bytes_max (\d+)$/m.exec(text)?.[1]);
+  };
+  const before = await largest();
+  const download = await s.request(`/api/projects/${project.id}/collections/growing/download`, { token: owner.token });
+  t.is(download.status, 200);
+  const items = (await download.json()) as Array<{ key: string; value: string }>;
+  t.deepEqual(items.map((i) => i.value.length), [...Array(100).fill(5), ...Array(40).fill(1_000_000)]);
+  // Items are kept while their keys and values start within BATCH_BYTES, so a batch may end with one
+  // whole 1 MB value; on top come the JSON around each item and its id, ~110 bytes.
+  const bound = BATCH_BYTES + 1_000_000 + BATCH_ROWS * 128;
+  t.true(before <= bound, `an earlier test read a batch of ${before} bytes`);
+  const after = await largest();
+  t.true(after > 1_000_000, `the largest batch was ${after} bytes: the metric missed this download`);
+  t.true(after <= bound, `a batch of ${after} bytes, over ${bound}`);
 });

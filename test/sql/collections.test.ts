@@ -1,6 +1,7 @@
 import test from 'ava';
 import postgres from 'postgres';
-import { deleteItem, downloadItems } from '../../sql/collections.queries.ts';
+import { deleteItem, streamItems } from '../../sql/collections.queries.ts';
+import { BATCH_BYTES, BATCH_ROWS } from '../../src/collections/stream.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { until } from '../helpers/poll.ts';
 
@@ -332,9 +333,9 @@ test('app.item_json is the JSON json_build_object would build, for awkward keys 
   t.true(text.includes('to_json'), text);
 });
 
-test('a download of a collection that is most of the table reads it in order through items_pkey on the long pool, never sorting it', async (t) => {
-  // The planner's cheapest total plan for such a collection is a seq scan and a sort of all of it,
-  // which would spill the whole collection to disk before the first byte; src/db/db.ts.
+test('a stream batch of a collection that is most of the table reads it in order through items_pkey, never sorting it', async (t) => {
+  // Unbatched, the planner's cheapest total plan for such a collection was a seq scan and a sort of
+  // all of it, spilling the whole collection to disk before the first byte (src/db/db.ts).
   const p = await project(d.sql);
   const big = await collection(d.sql, p, 'dominant');
   const small = await collection(d.sql, p, 'small');
@@ -346,11 +347,43 @@ test('a download of a collection that is most of the table reads it in order thr
   await d.sql`analyze app.items`;
   // The generated statement's text, as pgtyped sends it.
   let statement: { query: string; bindings: unknown[] } | undefined;
-  await downloadItems.run({ collectionId: big }, { query: async (query, bindings) => ((statement = { query, bindings }), { rows: [], rowCount: 0 }) });
+  await streamItems.run(
+    { collectionId: big, afterId: '0', rows: BATCH_ROWS, bytes: BATCH_BYTES, keyPattern: null, createdAfter: null, createdBefore: null, updatedAfter: null, updatedBefore: null },
+    { query: async (query, bindings) => ((statement = { query, bindings }), { rows: [], rowCount: 0 }) },
+  );
   const plan = async (sql: postgres.Sql) => (await sql.unsafe(`explain ${statement!.query}`, statement!.bindings as never[])).map((r) => r['QUERY PLAN'] as string).join('\n');
   const long = await plan(d.db.long);
   t.regex(long, /Index Scan using items_pkey/);
   t.notRegex(long, /Sort/);
-  // The same statement on the hot pool, planned with PostgreSQL's defaults: the sort this avoids.
-  t.regex(await plan(d.db.sql), /Sort/);
+  // A batch has a LIMIT, so even PostgreSQL's defaults (the hot pool) take the index; the long
+  // pool's enable_sort = off stays as the second guard it was for the unbatched download.
+  const hot = await plan(d.db.sql);
+  t.regex(hot, /Index Scan using items_pkey/);
+  t.notRegex(hot, /Sort/);
+});
+
+test('streamItems keeps the items that start within its byte budget: at least one, in id order, after the cursor', async (t) => {
+  const p = await project(d.sql);
+  const c = await collection(d.sql, p, 'budget');
+  // Keys k1..k6 of 2 bytes with values of 8 bytes: 10 bytes an item.
+  await d.sql`insert into app.items (collection_id, project_id, key, value)
+              select ${c}, ${p}, 'k' || i, repeat('v', 8) from generate_series(1, 6) i order by i`;
+  const batch = async (afterId: string, rows: number, bytes: number) =>
+    (
+      await streamItems.run(
+        { collectionId: c, afterId, rows, bytes, keyPattern: null, createdAfter: null, createdBefore: null, updatedAfter: null, updatedBefore: null },
+        { query: async (query, bindings) => ({ rows: await d.sql.unsafe(query, bindings as never[]), rowCount: 0 }) },
+      )
+    ).map((r) => (JSON.parse(r.item) as { key: string }).key);
+  t.deepEqual(await batch('0', 100, 1000), ['k1', 'k2', 'k3', 'k4', 'k5', 'k6']);
+  t.deepEqual(await batch('0', 4, 1000), ['k1', 'k2', 'k3', 'k4']);
+  // k3 starts at byte 20 < 21 and is kept whole; k4 starts at 30.
+  t.deepEqual(await batch('0', 100, 21), ['k1', 'k2', 'k3']);
+  t.deepEqual(await batch('0', 100, 20), ['k1', 'k2']);
+  // However small the budget, a batch holds its first item, so a stream always moves on.
+  t.deepEqual(await batch('0', 100, 1), ['k1']);
+  const [k4] = await d.sql<[{ id: string }]>`select id::text from app.items where collection_id = ${c} and key = 'k4'`;
+  const afterK4 = k4.id;
+  t.deepEqual(await batch(afterK4, 100, 15), ['k5', 'k6']);
+  t.deepEqual(await batch(afterK4, 100, 10), ['k5']);
 });
