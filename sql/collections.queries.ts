@@ -284,8 +284,10 @@ export interface IStreamItemsParams {
 
 /** 'StreamItems' return type */
 export interface IStreamItemsResult {
-  id: string;
-  item: string;
+  body: string | null;
+  items: number;
+  last_id: string | null;
+  more: boolean;
 }
 
 /** 'StreamItems' query type */
@@ -294,23 +296,28 @@ export interface IStreamItemsQuery {
   result: IStreamItemsResult;
 }
 
-const streamItemsIR: any = {"usedParamSet":{"collectionId":true,"afterId":true,"keyPattern":true,"createdAfter":true,"createdBefore":true,"updatedAfter":true,"updatedBefore":true,"rows":true,"bytes":true},"params":[{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":995,"b":1008}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":1025,"b":1033}]},{"name":"keyPattern","required":false,"transform":{"type":"scalar"},"locs":[{"a":1052,"b":1062},{"a":1116,"b":1126}]},{"name":"createdAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":1145,"b":1157},{"a":1205,"b":1217}]},{"name":"createdBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":1248,"b":1261},{"a":1308,"b":1321}]},{"name":"updatedAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":1352,"b":1364},{"a":1412,"b":1424}]},{"name":"updatedBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":1455,"b":1468},{"a":1515,"b":1528}]},{"name":"rows","required":true,"transform":{"type":"scalar"},"locs":[{"a":1574,"b":1579}]},{"name":"bytes","required":true,"transform":{"type":"scalar"},"locs":[{"a":1660,"b":1666}]}],"statement":"-- One batch of a stream (a page of the data API or a download), in id order: at most :rows!\n-- items after :afterId!, and no more of them than start within :bytes! of keys and values\n-- (always at least one, however big). A batch therefore holds about :bytes! whatever mix of item\n-- sizes the collection has; sized by rows alone, a batch of 1,000 small items followed by 1 MB\n-- ones would hold 1 GB. octet_length() of a TOASTed value reads its header, not the value, and\n-- item JSON is built only for the items kept (app.item_json: ~30 % cheaper than JSON.stringify\n-- per row, shared/docs/performance-notes.md). The running sum costs ~0.5 µs an item (ADR 13).\nselect b.id as \"id!\",\n       app.item_json(b.key, b.value, b.created_at, b.updated_at) as \"item!\"\nfrom (\n  select i.id, i.key, i.value, i.created_at, i.updated_at,\n         sum(octet_length(i.key) + octet_length(i.value)) over (order by i.id rows unbounded preceding) as bytes_through\n  from app.items i\n  where i.collection_id = :collectionId!\n    and i.id > :afterId!::bigint\n    and (:keyPattern::text is null or i.key like app.key_pattern_to_like(:keyPattern::text))\n    and (:createdAfter::text::timestamptz is null or i.created_at >= :createdAfter::text::timestamptz)\n    and (:createdBefore::text::timestamptz is null or i.created_at < :createdBefore::text::timestamptz)\n    and (:updatedAfter::text::timestamptz is null or i.updated_at >= :updatedAfter::text::timestamptz)\n    and (:updatedBefore::text::timestamptz is null or i.updated_at < :updatedBefore::text::timestamptz)\n  order by i.id\n  limit :rows!::int\n) b\nwhere b.bytes_through - octet_length(b.key) - octet_length(b.value) < :bytes!::bigint\norder by b.id"};
+const streamItemsIR: any = {"usedParamSet":{"rows":true,"bytes":true,"collectionId":true,"afterId":true,"keyPattern":true,"createdAfter":true,"createdBefore":true,"updatedAfter":true,"updatedBefore":true},"params":[{"name":"rows","required":true,"transform":{"type":"scalar"},"locs":[{"a":1211,"b":1216},{"a":2045,"b":2050}]},{"name":"bytes","required":true,"transform":{"type":"scalar"},"locs":[{"a":1342,"b":1348}]},{"name":"collectionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":1411,"b":1424}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":1441,"b":1449}]},{"name":"keyPattern","required":false,"transform":{"type":"scalar"},"locs":[{"a":1468,"b":1478},{"a":1532,"b":1542}]},{"name":"createdAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":1561,"b":1573},{"a":1621,"b":1633}]},{"name":"createdBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":1664,"b":1677},{"a":1724,"b":1737}]},{"name":"updatedAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":1768,"b":1780},{"a":1828,"b":1840}]},{"name":"updatedBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":1871,"b":1884},{"a":1931,"b":1944}]}],"statement":"-- One batch of a stream (a page of the data API or a download), as one row: the JSON of its\n-- items joined by commas, in id order, how many there are, the last one's id, and whether more\n-- items follow it. A batch keeps at most :rows! items after :afterId!, and no more of them than\n-- start within :bytes! of keys and values (always at least one, however big), so it holds about\n-- :bytes! whatever mix of item sizes the collection has; sized by rows alone, a batch of 1,000\n-- small items followed by 1 MB ones would hold 1 GB. One row per batch instead of one per item\n-- spares Node thousands of objects a batch (ADR 13 and its amendment). It reads one item past\n-- :rows! to learn whether more follow. octet_length() of a TOASTed value reads its header, not\n-- the value; the running sum costs ~0.5 µs an item.\nselect count(*) filter (where b.kept)::int as \"items!\",\n       max(b.id) filter (where b.kept) as last_id,\n       count(*) > count(*) filter (where b.kept) as \"more!\",\n       string_agg(app.item_json(b.key, b.value, b.created_at, b.updated_at), ',' order by b.id) filter (where b.kept) as body\nfrom (\n  select i.id, i.key, i.value, i.created_at, i.updated_at,\n         row_number() over w <= :rows!::int\n           and sum(octet_length(i.key) + octet_length(i.value)) over w - octet_length(i.key) - octet_length(i.value) < :bytes!::bigint as kept\n  from app.items i\n  where i.collection_id = :collectionId!\n    and i.id > :afterId!::bigint\n    and (:keyPattern::text is null or i.key like app.key_pattern_to_like(:keyPattern::text))\n    and (:createdAfter::text::timestamptz is null or i.created_at >= :createdAfter::text::timestamptz)\n    and (:createdBefore::text::timestamptz is null or i.created_at < :createdBefore::text::timestamptz)\n    and (:updatedAfter::text::timestamptz is null or i.updated_at >= :updatedAfter::text::timestamptz)\n    and (:updatedBefore::text::timestamptz is null or i.updated_at < :updatedBefore::text::timestamptz)\n  window w as (order by i.id rows unbounded preceding)\n  order by i.id\n  limit :rows!::int + 1\n) b"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One batch of a stream (a page of the data API or a download), in id order: at most :rows!
- * -- items after :afterId!, and no more of them than start within :bytes! of keys and values
- * -- (always at least one, however big). A batch therefore holds about :bytes! whatever mix of item
- * -- sizes the collection has; sized by rows alone, a batch of 1,000 small items followed by 1 MB
- * -- ones would hold 1 GB. octet_length() of a TOASTed value reads its header, not the value, and
- * -- item JSON is built only for the items kept (app.item_json: ~30 % cheaper than JSON.stringify
- * -- per row, shared/docs/performance-notes.md). The running sum costs ~0.5 µs an item (ADR 13).
- * select b.id as "id!",
- *        app.item_json(b.key, b.value, b.created_at, b.updated_at) as "item!"
+ * -- One batch of a stream (a page of the data API or a download), as one row: the JSON of its
+ * -- items joined by commas, in id order, how many there are, the last one's id, and whether more
+ * -- items follow it. A batch keeps at most :rows! items after :afterId!, and no more of them than
+ * -- start within :bytes! of keys and values (always at least one, however big), so it holds about
+ * -- :bytes! whatever mix of item sizes the collection has; sized by rows alone, a batch of 1,000
+ * -- small items followed by 1 MB ones would hold 1 GB. One row per batch instead of one per item
+ * -- spares Node thousands of objects a batch (ADR 13 and its amendment). It reads one item past
+ * -- :rows! to learn whether more follow. octet_length() of a TOASTed value reads its header, not
+ * -- the value; the running sum costs ~0.5 µs an item.
+ * select count(*) filter (where b.kept)::int as "items!",
+ *        max(b.id) filter (where b.kept) as last_id,
+ *        count(*) > count(*) filter (where b.kept) as "more!",
+ *        string_agg(app.item_json(b.key, b.value, b.created_at, b.updated_at), ',' order by b.id) filter (where b.kept) as body
  * from (
  *   select i.id, i.key, i.value, i.created_at, i.updated_at,
- *          sum(octet_length(i.key) + octet_length(i.value)) over (order by i.id rows unbounded preceding) as bytes_through
+ *          row_number() over w <= :rows!::int
+ *            and sum(octet_length(i.key) + octet_length(i.value)) over w - octet_length(i.key) - octet_length(i.value) < :bytes!::bigint as kept
  *   from app.items i
  *   where i.collection_id = :collectionId!
  *     and i.id > :afterId!::bigint
@@ -319,11 +326,10 @@ const streamItemsIR: any = {"usedParamSet":{"collectionId":true,"afterId":true,"
  *     and (:createdBefore::text::timestamptz is null or i.created_at < :createdBefore::text::timestamptz)
  *     and (:updatedAfter::text::timestamptz is null or i.updated_at >= :updatedAfter::text::timestamptz)
  *     and (:updatedBefore::text::timestamptz is null or i.updated_at < :updatedBefore::text::timestamptz)
+ *   window w as (order by i.id rows unbounded preceding)
  *   order by i.id
- *   limit :rows!::int
+ *   limit :rows!::int + 1
  * ) b
- * where b.bytes_through - octet_length(b.key) - octet_length(b.value) < :bytes!::bigint
- * order by b.id
  * ```
  */
 export const streamItems = new PreparedQuery<IStreamItemsParams,IStreamItemsResult>(streamItemsIR);

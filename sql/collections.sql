@@ -54,18 +54,23 @@ from (select max(tp.role) as role from app.token_projects(:userId, :runId) tp wh
 left join app.collections c on a.role is not null and c.project_id = :projectId! and c.name = :name!;
 
 /* @name streamItems */
--- One batch of a stream (a page of the data API or a download), in id order: at most :rows!
--- items after :afterId!, and no more of them than start within :bytes! of keys and values
--- (always at least one, however big). A batch therefore holds about :bytes! whatever mix of item
--- sizes the collection has; sized by rows alone, a batch of 1,000 small items followed by 1 MB
--- ones would hold 1 GB. octet_length() of a TOASTed value reads its header, not the value, and
--- item JSON is built only for the items kept (app.item_json: ~30 % cheaper than JSON.stringify
--- per row, shared/docs/performance-notes.md). The running sum costs ~0.5 µs an item (ADR 13).
-select b.id as "id!",
-       app.item_json(b.key, b.value, b.created_at, b.updated_at) as "item!"
+-- One batch of a stream (a page of the data API or a download), as one row: the JSON of its
+-- items joined by commas, in id order, how many there are, the last one's id, and whether more
+-- items follow it. A batch keeps at most :rows! items after :afterId!, and no more of them than
+-- start within :bytes! of keys and values (always at least one, however big), so it holds about
+-- :bytes! whatever mix of item sizes the collection has; sized by rows alone, a batch of 1,000
+-- small items followed by 1 MB ones would hold 1 GB. One row per batch instead of one per item
+-- spares Node thousands of objects a batch (ADR 13 and its amendment). It reads one item past
+-- :rows! to learn whether more follow. octet_length() of a TOASTed value reads its header, not
+-- the value; the running sum costs ~0.5 µs an item.
+select count(*) filter (where b.kept)::int as "items!",
+       max(b.id) filter (where b.kept) as last_id,
+       count(*) > count(*) filter (where b.kept) as "more!",
+       string_agg(app.item_json(b.key, b.value, b.created_at, b.updated_at), ',' order by b.id) filter (where b.kept) as body
 from (
   select i.id, i.key, i.value, i.created_at, i.updated_at,
-         sum(octet_length(i.key) + octet_length(i.value)) over (order by i.id rows unbounded preceding) as bytes_through
+         row_number() over w <= :rows!::int
+           and sum(octet_length(i.key) + octet_length(i.value)) over w - octet_length(i.key) - octet_length(i.value) < :bytes!::bigint as kept
   from app.items i
   where i.collection_id = :collectionId!
     and i.id > :afterId!::bigint
@@ -74,11 +79,10 @@ from (
     and (:createdBefore::text::timestamptz is null or i.created_at < :createdBefore::text::timestamptz)
     and (:updatedAfter::text::timestamptz is null or i.updated_at >= :updatedAfter::text::timestamptz)
     and (:updatedBefore::text::timestamptz is null or i.updated_at < :updatedBefore::text::timestamptz)
+  window w as (order by i.id rows unbounded preceding)
   order by i.id
-  limit :rows!::int
-) b
-where b.bytes_through - octet_length(b.key) - octet_length(b.value) < :bytes!::bigint
-order by b.id;
+  limit :rows!::int + 1
+) b;
 
 /* @name upsertItems */
 select app.upsert_items(:collectionId!, :keys!::text[], :values!::text[]) as "upserted!";

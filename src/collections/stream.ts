@@ -48,17 +48,26 @@ export interface Batch {
   bytes: number;
 }
 
-/** Runs one batch of a pgtyped query selecting (id, item) on `conn`, e.g. `(b, conn) => streamItems.run({ ...filters, ...b }, conn)`. */
+/** Runs one batch of a pgtyped query shaped like streamItems on `conn`, e.g. `(b, conn) => streamItems.run({ ...filters, ...b }, conn)`. */
 export type BatchQuery = (batch: Batch, conn: Queryable) => Promise<unknown[]>;
 
-/** A raw row of a query selecting (id, item): the id as text, the item as JSON text built by Postgres, both UTF-8. */
-export type ItemRow = [id: Buffer, item: Buffer];
+/** streamItems' one row, raw: each column's text as UTF-8 (null for SQL null). */
+type BatchRow = [items: Buffer, lastId: Buffer | null, more: Buffer, body: Buffer | null];
+
+/** One batch: `items` items whose JSON, joined by commas, is `body`; `more` when items follow `lastId`. */
+export interface ItemBatch {
+  items: number;
+  lastId: string | null;
+  more: boolean;
+  body: Buffer | null;
+}
 
 /**
- * The batches of one stream on a long-pool connection of its own. Rows come back
- * raw: arrays of column values as Buffers. The item JSON that Postgres built is
- * already the UTF-8 we send, so it is never decoded into a JS string and encoded
- * again; that keeps the V8 heap churn of a stream (and the RSS it leaves) small.
+ * The batches of one stream on a long-pool connection of its own. A batch comes
+ * back as one raw row (column values as Buffers): its items' JSON, which Postgres
+ * built and joined, is already the UTF-8 we send, so it is never decoded into a JS
+ * string and encoded again, nor split into per-item objects; that keeps the V8 heap
+ * churn of a stream (and the RSS it leaves) small.
  */
 class Batches {
   private afterId: string;
@@ -83,19 +92,24 @@ class Batches {
     };
   }
 
-  /** The next batch, of at most `maxRows` rows; empty once the stream has no more. */
-  next(maxRows: number): Promise<ItemRow[]> {
+  /** The next batch, of at most `maxRows` items. */
+  next(maxRows: number): Promise<ItemBatch> {
     const batch = this.query({ afterId: this.afterId, rows: Math.max(1, Math.min(maxRows, this.rows)), bytes: BATCH_BYTES }, this.conn).then(
       (result) => {
-        const rows = result as ItemRow[];
-        let bytes = 0;
-        for (const [id, item] of rows) bytes += id.length + item.length;
+        const [items, lastId, more, body] = (result as BatchRow[])[0]!;
+        const batch: ItemBatch = {
+          items: Number(items.toString('latin1')),
+          lastId: lastId === null ? null : lastId.toString('latin1'),
+          more: more[0] === 0x74, // 't'
+          body,
+        };
+        const bytes = body?.length ?? 0;
         batchStats.batches += 1;
         batchStats.bytes += bytes;
         batchStats.largest = Math.max(batchStats.largest, bytes);
-        if (rows.length > 0) this.afterId = rows[rows.length - 1]![0].toString('latin1');
-        this.rows = nextBatchRows(rows.length, bytes);
-        return rows;
+        if (batch.lastId !== null) this.afterId = batch.lastId;
+        this.rows = nextBatchRows(batch.items, bytes);
+        return batch;
       },
       (error: unknown) => {
         this.failed = true;
@@ -136,7 +150,7 @@ export async function openItemStream(db: Pick<Db, 'long' | 'longSlot'>, query: B
     throw error;
   }
   const batches = new Batches(reserved, releaseSlot, query, shape.afterId ?? '0');
-  let first: ItemRow[];
+  let first: ItemBatch;
   try {
     // Sent together with the first batch (postgres.js pipelines them): no round trip of its own.
     const begun = reserved.unsafe('begin isolation level repeatable read, read only');
@@ -148,9 +162,9 @@ export async function openItemStream(db: Pick<Db, 'long' | 'longSlot'>, query: B
   return new ItemStream(batches, first, shape);
 }
 
-/** Rows still worth reading: all of them for a download; for a page, one past its limit tells whether more exist. */
+/** Items still wanted: as many as a batch holds for a download; for a page, the rest of its limit. */
 function wanted(shape: StreamShape, sent: number): number {
-  return shape.limit === undefined ? BATCH_ROWS : shape.limit + 1 - sent;
+  return shape.limit === undefined ? BATCH_ROWS : shape.limit - sent;
 }
 
 export interface StreamShape {
@@ -158,7 +172,7 @@ export interface StreamShape {
   open: string;
   /** Written after the last item; `nextAfterId` is the last id sent when more items exist, else null. */
   close(nextAfterId: string | null): string;
-  /** Items to send at most; the batches ask for one more, to learn whether more exist. */
+  /** Items to send at most. */
   limit?: number;
   /** Start after this item id (a page's cursor); default '0', the start. */
   afterId?: string;
@@ -176,12 +190,12 @@ const COMMA = Buffer.from(',');
 class ItemStream extends Readable {
   private started = false;
   private sent = 0;
-  private lastId: Buffer | null = null;
+  private lastId: string | null = null;
   private stalled: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly batches: Batches,
-    private prefetched: ItemRow[] | null,
+    private prefetched: ItemBatch | null,
     private readonly shape: StreamShape,
   ) {
     super({ highWaterMark: 64 * 1024 });
@@ -194,31 +208,30 @@ class ItemStream extends Readable {
 
   private async pump(): Promise<void> {
     try {
-      const rows = this.prefetched ?? (await this.batches.next(wanted(this.shape, this.sent)));
+      const batch = this.prefetched ?? (await this.batches.next(wanted(this.shape, this.sent)));
       this.prefetched = null;
       if (this.destroyed) return;
       const parts: Buffer[] = [];
       if (!this.started) parts.push(Buffer.from(this.shape.open));
       this.started = true;
-      let more = false;
-      for (const [id, item] of rows) {
-        if (this.shape.limit !== undefined && this.sent === this.shape.limit) {
-          more = true;
-          break;
-        }
+      if (batch.body !== null) {
         if (this.sent > 0) parts.push(COMMA);
-        parts.push(item);
-        this.sent += 1;
-        this.lastId = id;
+        parts.push(batch.body);
+        this.sent += batch.items;
+        this.lastId = batch.lastId;
       }
-      if (rows.length === 0 || more) {
-        parts.push(Buffer.from(this.shape.close(more && this.lastId ? this.lastId.toString('latin1') : null)));
-        this.push(Buffer.concat(parts));
+      const full = this.shape.limit !== undefined && this.sent >= this.shape.limit;
+      if (!batch.more || full) {
+        parts.push(Buffer.from(this.shape.close(batch.more ? this.lastId : null)));
+        for (const part of parts) this.push(part);
         this.push(null);
         // Everything is read: the client need not wait for the COMMIT's round trip.
         void this.batches.close();
       } else {
-        const wantsMore = this.push(Buffer.concat(parts));
+        // Pushed as they are, not concatenated: the body is a whole batch, and copying it would
+        // double the Buffer memory a stream turns over.
+        let wantsMore = true;
+        for (const part of parts) wantsMore = this.push(part);
         checkExternalMemory();
         if (!wantsMore) {
           // Full: Node calls _read again once the client has taken some; if it never does, let go.
