@@ -26,7 +26,7 @@ test.before(async () => {
   await s.sql`
     insert into app.items (collection_id, project_id, key, value)
     select c.id, c.project_id, 'k' || lpad(i::text, 6, '0'), 'v'
-      from app.collections c, generate_series(1, 10_050) i
+      from app.collections c, generate_series(1, 10050) i
      where c.project_id = ${projectId} and c.name = 'big'`;
   token = (await createTestRun(s, owner, projectId)).token;
 });
@@ -167,6 +167,11 @@ test('the stream page size is capped at 10,000 (with a cursor to the rest); a no
   const rest = (await (await s.request(`/collections/big?limit=99999999999&cursor=${page.cursor}`, { token })).json()) as { items: unknown[]; cursor: string | null };
   t.is(rest.items.length, 50);
   t.is(rest.cursor, null);
+  // A 10,000-item page is three batches (BATCH_ROWS is 4,000); one that ends on the last item has no cursor.
+  const head = (await (await s.request('/collections/big?limit=50', { token })).json()) as { items: unknown[]; cursor: string | null };
+  const tail = (await (await s.request(`/collections/big?limit=10000&cursor=${head.cursor}`, { token })).json()) as { items: unknown[]; cursor: string | null };
+  t.is(tail.items.length, 10_000);
+  t.is(tail.cursor, null);
   for (const bad of ['0', '-1', '1.5', 'ten', '1e3', '']) {
     t.is((await s.request(`/collections/big?limit=${bad}`, { token })).status, 400, `limit=${bad}`);
   }

@@ -229,6 +229,36 @@ test('the next batch asks for about BATCH_BYTES of rows like the last, between 1
   t.is(nextBatchRows(3, 3 * 5_000_000), 1);
 });
 
+test('a page cut by the byte budget goes on in another batch, and one that ends on the last item has no cursor', async (t) => {
+  await ok(s.request(`/api/projects/${project.id}/collections`, { method: 'POST', token: owner.token, json: { name: 'lumpy' } }));
+  const sizes = [5, 5, 5, 1_000_000, 1_000_000, 1_000_000, 5, 5];
+  await s.sql`
+    insert into app.items (collection_id, project_id, key, value)
+    select c.id, c.project_id, 'k' || x.n, repeat('v', x.size)
+      from app.collections c, unnest(${sizes}::int[]) with ordinality as x (size, n)
+     where c.project_id = ${project.id} and c.name = 'lumpy'
+     order by x.n`;
+  const page = async (query: string) => {
+    const res = await s.request(`/collections/lumpy?${query}`, { token: owner.token });
+    t.is(res.status, 200);
+    return (await res.json()) as { items: Array<{ key: string; value: string }>; cursor: string | null };
+  };
+  // An item is kept in a batch while it starts within 1 MiB of keys and values: batches [k1..k5]
+  // (k5 starts ~1.0 MB in) and [k6..k8]; the page spans both.
+  const whole = await page('limit=8');
+  t.deepEqual(whole.items.map((i) => i.value.length), sizes);
+  t.is(whole.cursor, null);
+  const short = await page('limit=7');
+  t.deepEqual(short.items.map((i) => i.key), ['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7']);
+  const rest = await page(`limit=7&cursor=${short.cursor}`);
+  t.deepEqual(rest.items.map((i) => i.key), ['k8']);
+  t.is(rest.cursor, null);
+  // A page that ends where the first batch is cut still has a cursor to the rest.
+  const five = await page('limit=5');
+  t.deepEqual(five.items.map((i) => i.key), ['k1', 'k2', 'k3', 'k4', 'k5']);
+  t.not(five.cursor, null);
+});
+
 test.serial('a batch holds about BATCH_BYTES however item sizes change: 100 small items, then 40 of 1 MB', async (t) => {
   await ok(s.request(`/api/projects/${project.id}/collections`, { method: 'POST', token: owner.token, json: { name: 'growing' } }));
   // Sized by rows alone, the batch after the small items asked for 1,000 rows and held all 40 MB.
@@ -248,7 +278,7 @@ test.serial('a batch holds about BATCH_BYTES however item sizes change: 100 smal
   const items = (await download.json()) as Array<{ key: string; value: string }>;
   t.deepEqual(items.map((i) => i.value.length), [...Array(100).fill(5), ...Array(40).fill(1_000_000)]);
   // Items are kept while their keys and values start within BATCH_BYTES, so a batch may end with one
-  // whole 1 MB value; on top come the JSON around each item and its id, ~110 bytes.
+  // whole 1 MB value; on top comes the JSON around each item, ~110 bytes.
   const bound = BATCH_BYTES + 1_000_000 + BATCH_ROWS * 128;
   t.true(before <= bound, `an earlier test read a batch of ${before} bytes`);
   const after = await largest();
