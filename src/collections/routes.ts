@@ -20,7 +20,7 @@ import { badRequest, conflict, forbidden, HttpError, notFound } from '../http/er
 import { parseBody, parseParam, parseQuery, uuidParam } from '../http/validate.ts';
 import { principalIds, type Access } from '../identity/principal.ts';
 import { requireRoleAllows } from '../identity/auth.ts';
-import { openItemStream } from './stream.ts';
+import { openItemStream, type StreamShape } from './stream.ts';
 
 /**
  * Collections: the management API under /api/projects/:id/collections and the
@@ -148,6 +148,26 @@ interface Target {
   item: string | null;
 }
 
+/** The data API's item filters, as a page or a bulk delete reads them from its query string. */
+interface ItemFilters {
+  key?: string;
+  created_after?: string;
+  created_before?: string;
+  updated_after?: string;
+  updated_before?: string;
+}
+
+/** ItemFilters as streamItems and app.delete_collection_items take them: each one given, null when unset. */
+function filterParams(f: ItemFilters) {
+  return {
+    keyPattern: f.key ?? null,
+    createdAfter: f.created_after ?? null,
+    createdBefore: f.created_before ?? null,
+    updatedAfter: f.updated_after ?? null,
+    updatedBefore: f.updated_before ?? null,
+  };
+}
+
 export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
   /**
    * Resolves a data-API address to a collection the token may use with `access`.
@@ -186,31 +206,19 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
     return { collectionId: row.id, projectId: row.project_id, item: row.item };
   }
 
+  /** Reads the collection's matching items as a page or a download (src/collections/stream.ts). */
+  function streamItemsOf(collectionId: string, filters: ItemFilters, shape: StreamShape) {
+    const params = { collectionId, ...filterParams(filters) };
+    return openItemStream(db, (batch, conn) => streamItems.run({ ...params, ...batch }, conn), shape);
+  }
+
   /** Deletes matching items DELETE_BATCH at a time, each batch its own transaction on the long pool. */
-  async function deleteItems(
-    collectionId: string,
-    filters: { keyPattern: string | null; createdAfter?: string; createdBefore?: string; updatedAfter?: string; updatedBefore?: string },
-  ): Promise<number> {
+  async function deleteItems(collectionId: string, filters: ItemFilters): Promise<number> {
+    const params = { collectionId, ...filterParams(filters) };
     let afterId = '0';
     let deleted = 0;
     for (;;) {
-      const [row] = await db.tx(
-        (tx) =>
-          deleteItemsBatch.run(
-            {
-              collectionId,
-              keyPattern: filters.keyPattern,
-              createdAfter: filters.createdAfter ?? null,
-              createdBefore: filters.createdBefore ?? null,
-              updatedAfter: filters.updatedAfter ?? null,
-              updatedBefore: filters.updatedBefore ?? null,
-              afterId,
-              batch: DELETE_BATCH,
-            },
-            tx,
-          ),
-        { pool: 'long' },
-      );
+      const [row] = await db.tx((tx) => deleteItemsBatch.run({ ...params, afterId, batch: DELETE_BATCH }, tx), { pool: 'long' });
       deleted += row!.deleted;
       if (row!.last_id === null) return deleted;
       afterId = row!.last_id;
@@ -244,15 +252,7 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
     const afterId = q.cursor === undefined ? '0' : decodeCursor(q.cursor);
     const target = await resolve(ctx, 'read', a.name, a.projectId, v1ProjectId(q));
     const limit = q.limit ?? STREAM_LIMIT_DEFAULT;
-    const filters = {
-      collectionId: target.collectionId,
-      keyPattern: q.key ?? null,
-      createdAfter: q.created_after ?? null,
-      createdBefore: q.created_before ?? null,
-      updatedAfter: q.updated_after ?? null,
-      updatedBefore: q.updated_before ?? null,
-    };
-    const body = await openItemStream(db, (batch, conn) => streamItems.run({ ...filters, ...batch }, conn), {
+    const body = await streamItemsOf(target.collectionId, q, {
       open: '{"items":[',
       close: (next) => `],"cursor":${next === null ? 'null' : JSON.stringify(encodeCursor(next))}}`,
       limit,
@@ -300,13 +300,7 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
   async function deleteMany(ctx: Context, a: Address): Promise<void> {
     const q = parseQuery(ctx, a.projectId === undefined ? v1Queries.deleteAll : deleteAllQuery);
     const target = await resolve(ctx, 'write', a.name, a.projectId, v1ProjectId(q));
-    const deleted = await deleteItems(target.collectionId, {
-      keyPattern: q.key ?? null,
-      createdAfter: q.created_after,
-      createdBefore: q.created_before,
-      updatedAfter: q.updated_after,
-      updatedBefore: q.updated_before,
-    });
+    const deleted = await deleteItems(target.collectionId, q);
     ctx.body = { key: q.key ?? null, deleted, error: null };
   }
 
@@ -405,7 +399,7 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
     if (!found) throw notFound('No such collection.');
     // Items first, in batches, so a collection of millions does not become one huge transaction;
     // the final delete cascades to anything written meanwhile.
-    await deleteItems(found.id, { keyPattern: null });
+    await deleteItems(found.id, {});
     const [gone] = await db.tx((tx) => deleteCollection.run({ id: found.id }, tx), { pool: 'long' });
     if (!gone?.deleted) throw notFound('No such collection.');
     ctx.status = 204;
@@ -418,8 +412,7 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
     const name = parseParam(ctx.params.name, pathName, 'collection');
     const [found] = await findCollection.run({ projectId, name }, db.conn);
     if (!found) throw notFound('No such collection.');
-    const everything = { collectionId: found.id, keyPattern: null, createdAfter: null, createdBefore: null, updatedAfter: null, updatedBefore: null };
-    const body = await openItemStream(db, (batch, conn) => streamItems.run({ ...everything, ...batch }, conn), {
+    const body = await streamItemsOf(found.id, {}, {
       open: '[',
       close: () => ']',
     });

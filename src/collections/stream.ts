@@ -190,7 +190,6 @@ const COMMA = Buffer.from(',');
 class ItemStream extends Readable {
   private started = false;
   private sent = 0;
-  private lastId: string | null = null;
   private stalled: NodeJS.Timeout | undefined;
 
   constructor(
@@ -218,11 +217,11 @@ class ItemStream extends Readable {
         if (this.sent > 0) parts.push(COMMA);
         parts.push(batch.body);
         this.sent += batch.items;
-        this.lastId = batch.lastId;
       }
       const full = this.shape.limit !== undefined && this.sent >= this.shape.limit;
       if (!batch.more || full) {
-        parts.push(Buffer.from(this.shape.close(batch.more ? this.lastId : null)));
+        // More items only ever follow a batch that kept some, so its last id is the cursor.
+        parts.push(Buffer.from(this.shape.close(batch.more ? batch.lastId : null)));
         for (const part of parts) this.push(part);
         this.push(null);
         // Everything is read: the client need not wait for the COMMIT's round trip.
