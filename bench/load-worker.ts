@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { parentPort } from 'node:worker_threads';
 import autocannon, { type Request } from 'autocannon';
+import postgres from 'postgres';
 import { itemValue } from './items.ts';
 
 export type Scenario =
@@ -24,7 +25,9 @@ export type Task =
   /** GET `path` (which answers {"items": [...], "cursor": …}) and follow the cursors to the end (or to maxRows). */
   | { kind: 'cursors'; url: string; path: string; headers: Record<string, string>; maxRows?: number }
   /** GET `path` (one JSON array of items) and count them. */
-  | { kind: 'download'; url: string; path: string; headers: Record<string, string> };
+  | { kind: 'download'; url: string; path: string; headers: Record<string, string> }
+  /** Run `query`, a `COPY (…) TO STDOUT`, on a connection of its own to `dbUrl`, and count its lines (the stream ceiling). */
+  | { kind: 'copy'; dbUrl: string; query: string };
 
 export interface HttpResult {
   kind: 'http';
@@ -222,8 +225,45 @@ async function runDownload(t: Extract<Task, { kind: 'download' }>): Promise<Stre
   return { kind: 'stream', rows: counter.items, pages: 1, bytes: counter.bytes, seconds: (performance.now() - started) / 1000 };
 }
 
+/**
+ * The stream ceiling, read here rather than on the server's thread: sandbar's external-memory
+ * governor (src/memory.ts) watches its own thread's Buffers, and read there a COPY's Buffers set
+ * off one to four forced full collections per 100k rows, which slowed the ceiling by about a
+ * fifth (stop 19). A bare COPY reader has no governor; here it has none either, and it reads as
+ * the product's streams are read, in this thread.
+ */
+async function runCopy(t: Extract<Task, { kind: 'copy' }>): Promise<StreamResult> {
+  // A connection of its own per COPY: a second COPY on a pooled postgres.js connection sometimes
+  // never started (seen twice in six runs), which hung the whole bench. The index scan the
+  // product's keyset pages use: once the upsert workload has filled other collections, the planner
+  // picks a parallel seq scan and a sort instead, which ran at 460k-480k rows/s against
+  // 790k-860k; the ceiling must be the fast way, not a slow plan.
+  const conn = postgres(t.dbUrl, { max: 1, onnotice: () => undefined, connection: { enable_seqscan: 'off', enable_bitmapscan: 'off' } });
+  try {
+    await conn`select 1`;
+    const started = performance.now();
+    const stream = await conn.unsafe(t.query).readable();
+    let rows = 0;
+    let bytes = 0;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
+    }
+    return { kind: 'stream', rows, pages: 1, bytes, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await conn.end({ timeout: 1 });
+  }
+}
+
+const runners: { [K in Task['kind']]: (t: Extract<Task, { kind: K }>) => Promise<HttpResult | StreamResult> } = {
+  http: runHttp,
+  cursors: runCursors,
+  download: runDownload,
+  copy: runCopy,
+};
+
 parentPort!.on('message', (msg: { id: number; task: Task }) => {
-  const run = msg.task.kind === 'http' ? runHttp(msg.task) : msg.task.kind === 'cursors' ? runCursors(msg.task) : runDownload(msg.task);
+  const run = (runners[msg.task.kind] as (t: Task) => Promise<HttpResult | StreamResult>)(msg.task);
   run.then(
     (result) => parentPort!.postMessage({ id: msg.id, result }),
     (error: unknown) => parentPort!.postMessage({ id: msg.id, error: String((error as Error)?.stack ?? error) }),

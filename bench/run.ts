@@ -168,7 +168,8 @@ function load<T extends HttpResult | StreamResult>(task: Task): Promise<T> {
     waiting.set(id, { resolve, reject });
     worker.postMessage({ id, task });
   });
-  return withTimeout(result, task.kind === 'http' ? `load on ${task.url}` : `${task.kind} of ${task.path}`);
+  const what = task.kind === 'http' ? `load on ${task.url}` : task.kind === 'copy' ? 'COPY' : `${task.kind} of ${task.path}`;
+  return withTimeout(result, what);
 }
 
 // ---- fixture --------------------------------------------------------------------
@@ -501,32 +502,14 @@ workloads.push({
   async run() {
     // COPY takes no bind parameters, so the (server-generated, validated) uuid is inlined.
     if (!/^[0-9a-f-]{36}$/.test(itemsCollectionId)) throw new Error('unexpected collection id');
-    // A connection of its own per COPY: a second COPY on a pooled postgres.js connection
-    // sometimes never started (seen twice in six runs), which hung the whole bench.
+    // Run by the load worker, which also reads the product's streams (runCopy in load-worker.ts says why).
     // (`json`: a diagnostic second ceiling, COPY of the JSON text the product has Postgres build per row.)
     const copy = async (json = false): Promise<number> => {
-      // The index scan the product's keyset pages use. Once the upsert workload has filled other
-      // collections, the planner picks a parallel seq scan and a sort for this query instead, which
-      // ran at 460k-480k rows/s against 790k-860k: the ceiling must be the fast way, not a slow plan.
-      const conn = postgres(dbUrl, { max: 1, onnotice: () => undefined, connection: { enable_seqscan: 'off', enable_bitmapscan: 'off' } });
-      const columns = json
-        ? `app.item_json(key, value, created_at, updated_at)`
-        : 'key, value, created_at, updated_at';
-      try {
-        await conn`select 1`;
-        const t0 = performance.now();
-        const stream = await conn
-          .unsafe(`copy (select ${columns} from app.items where collection_id = '${itemsCollectionId}' order by id) to stdout`)
-          .readable();
-        let lines = 0;
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
-        }
-        if (lines !== P.items) throw new Error(`COPY gave ${lines} rows, expected ${P.items}`);
-        return lines / ((performance.now() - t0) / 1000);
-      } finally {
-        await conn.end({ timeout: 1 });
-      }
+      const columns = json ? `app.item_json(key, value, created_at, updated_at)` : 'key, value, created_at, updated_at';
+      const query = `copy (select ${columns} from app.items where collection_id = '${itemsCollectionId}' order by id) to stdout`;
+      const r = await load<StreamResult>({ kind: 'copy', dbUrl, query });
+      if (r.rows !== P.items) throw new Error(`COPY gave ${r.rows} rows, expected ${P.items}`);
+      return r.rows / r.seconds;
     };
     const growthMb = new Map<string, number>();
     const variants: Array<{ label: string; task: Task }> = [
@@ -541,7 +524,7 @@ workloads.push({
         const got = new Map<string, number>();
         for (const label of order) {
           if (label.startsWith('ceiling')) {
-            got.set(label, await withTimeout(copy(label === 'ceiling-json'), 'COPY'));
+            got.set(label, await copy(label === 'ceiling-json'));
             continue;
           }
           // RSS growth is the server's: sampled only while a product stream runs, from just before it.
