@@ -381,7 +381,8 @@ function buildDocument(): OpenApiDocument {
     id: 'createRun',
     tag: 'projects',
     summary: 'Start a run and get its run token',
-    description: 'The run token reaches exactly this project, as an editor, until it expires (`SANDBAR_RUN_TOKEN_TTL_SECONDS`).',
+    description:
+      'The run token reaches exactly this project, as an editor, until it expires (`SANDBAR_RUN_TOKEN_TTL_SECONDS`). Needs a personal access token: a run token gets 403, so that it cannot renew itself. `workflow_id`, when given, must be a workflow of this project (422 otherwise).',
     access: 'write',
     params: [projectId()],
     body: object({ workflow_id: nullable(uuid) }, ['workflow_id']),

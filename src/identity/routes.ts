@@ -14,7 +14,7 @@ import {
   setMember,
 } from '../../sql/identity.queries.ts';
 import type { Deps } from '../http/deps.ts';
-import { notFound } from '../http/errors.ts';
+import { forbidden, notFound } from '../http/errors.ts';
 import { parseBody, parseParam, uuidParam } from '../http/validate.ts';
 import { principalIds } from './principal.ts';
 
@@ -129,6 +129,8 @@ export function identityRoutes(router: Router, { db, auth }: Deps): void {
     const projectId = parseParam(ctx.params.id, uuidParam, 'project');
     await auth.authorize(ctx, projectId, 'write');
     const principal = await auth.authenticate(ctx);
+    // A run token that could start runs could renew itself for ever: a leaked one would never expire.
+    if (principal.kind !== 'user') throw forbidden('A run token cannot start runs; use a personal access token.');
     const body = parseBody(ctx, newRun);
     const [run] = await createRun.run(
       { projectId, workflowId: body.workflow_id ?? null, createdBy: principal.kind === 'user' ? principal.userId : null },

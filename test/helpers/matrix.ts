@@ -7,8 +7,8 @@ import type { TestServer } from './server.ts';
 export const callers = ['owner', 'admin', 'editor', 'viewer', 'nonMember', 'runThis', 'runOther', 'none'] as const;
 export type Caller = (typeof callers)[number];
 
-/** What a route needs: a role in the addressed project, a personal token, or nothing. */
-export type Access = 'read' | 'write' | 'manage' | 'own' | 'user' | 'public';
+/** What a route needs: a role in the addressed project, a personal token, both, or nothing. */
+export type Access = 'read' | 'write' | 'manage' | 'own' | 'user' | 'public' | 'write-user';
 
 const roleOf: Partial<Record<Caller, number>> = { viewer: 0, editor: 1, runThis: 1, admin: 2, owner: 3 };
 const needed: Record<'read' | 'write' | 'manage' | 'own', number> = { read: 0, write: 1, manage: 2, own: 3 };
@@ -16,6 +16,8 @@ const needed: Record<'read' | 'write' | 'manage' | 'own', number> = { read: 0, w
 /** The status a caller must get: success, 403 (reaches the project, too small a role), 404 (does not reach it), 401. */
 export function expectedStatus(access: Access, caller: Caller, success: number): number {
   if (access === 'public') return success;
+  // Editor or above, with a personal token: a run token in the project is refused, one elsewhere does not reach it.
+  if (access === 'write-user') return caller === 'runThis' ? 403 : expectedStatus('write', caller, success);
   if (caller === 'none') return 401;
   if (access === 'user') return caller === 'runThis' || caller === 'runOther' ? 403 : success;
   const role = roleOf[caller];

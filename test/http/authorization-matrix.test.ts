@@ -103,7 +103,7 @@ const rules: Record<string, Rule> = {
     success: 201,
     request: (_s, f) => ({ path: `${p(f)}/sandboxes`, json: { name: 'sb' } }),
   },
-  'POST /api/projects/:id/runs': { access: 'write', success: 201, request: (_s, f) => ({ path: `${p(f)}/runs`, json: {} }) },
+  'POST /api/projects/:id/runs': { access: 'write-user', success: 201, request: (_s, f) => ({ path: `${p(f)}/runs`, json: {} }) },
 
   // ---- sandboxes (addressed by the sandbox; members are copied from the parent, the run is the parent's) ----
   'GET /api/projects/:sandbox_id/merge-preview': {
