@@ -60,8 +60,9 @@ const isoDateTime = z
   .refine(possibleDateTime, 'must be a real date and time');
 
 /**
- * Calendar and clock ranges. Postgres casts a filter date only when it has a row to compare it
- * with, so without this an impossible date (2024-02-30) on an empty page was a 200, not a 400.
+ * Calendar, clock and offset ranges. Postgres casts a filter date only when it has a row to compare it
+ * with, so without this an impossible date (2024-02-30) on an empty page was a 200, not a 400; and an
+ * offset it refuses (+16, +00:60) is SQLSTATE 22009, which no error map entry made a 400.
  */
 function possibleDateTime(s: string): boolean {
   const [y, mo, d, h, mi, sec] = [s.slice(0, 4), s.slice(5, 7), s.slice(8, 10), s.slice(11, 13), s.slice(14, 16), s.slice(17, 19)].map(Number) as [
@@ -70,7 +71,11 @@ function possibleDateTime(s: string): boolean {
   const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
   const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
   const seconds = s[16] === ':' ? sec : 0;
-  if (days === undefined || d < 1 || d > days || mi > 59 || seconds > 60) return false;
+  // Postgres has no year 0 (1 BC is written 0001-… BC, which this format cannot say).
+  if (y < 1 || days === undefined || d < 1 || d > days || mi > 59 || seconds > 60) return false;
+  // Postgres's limits for a numeric offset (MAX_TZDISP_HOUR): up to ±15:59, minutes below 60.
+  const offset = /[+-](\d{2}):?(\d{2})?$/.exec(s);
+  if (offset && (Number(offset[1]) > 15 || Number(offset[2] ?? 0) > 59)) return false;
   // Postgres accepts 24:00:00 (the end of the day) and nothing later.
   return h < 24 || (h === 24 && mi === 0 && seconds === 0 && !/\.\d*[1-9]/.test(s.slice(19)));
 }

@@ -201,7 +201,7 @@ const collectionNameParam = pathParam('name', 'A collection name (lowercase slug
 const itemKeyParam = pathParam('key', 'An item key (1–255 characters), percent-encoded.', { type: 'string' });
 
 const dateFilter = (name: string, what: string) =>
-  queryParam(name, `Only items ${what} (ISO-8601 date-time with offset; after = inclusive, before = exclusive).`, { type: 'string' });
+  queryParam(name, `Only items ${what} (ISO-8601 date-time with an offset within ±15:59, as PostgreSQL allows; after = inclusive, before = exclusive).`, { type: 'string' });
 const dateFilters = [
   dateFilter('created_after', 'created at or after this instant'),
   dateFilter('created_before', 'created before this instant'),

@@ -189,6 +189,33 @@ test('an impossible filter date is 400 even where no item is there to compare it
   }
 });
 
+test('a filter offset PostgreSQL refuses (beyond ±15:59) is 400 on pages and bulk deletes, v1 and v2; its whole range is served', async (t) => {
+  const v2 = { 'x-api-version': '2' };
+  const bad = ['+16', '+99', '-00:75', '+99:99', '+00:60', '-16:00', '+1600', '+0060'];
+  for (const offset of bad) {
+    const q = `created_after=${encodeURIComponent(`2020-01-01T00:00:00${offset}`)}`;
+    for (const [path, headers] of [[`/collections/empty?${q}`, {}], [`/collections/${projectId}/empty?${q}`, v2], [`/collections/big?${q}`, {}]] as const) {
+      const page = await s.request(path, { token, headers });
+      t.is(page.status, 400, `GET ${path}`);
+      t.deepEqual(await page.json(), { error: 'bad_request', message: 'created_after: must be a real date and time' }, `GET ${path}`);
+      if (path.includes('/big')) continue;
+      const del = await s.request(path, { method: 'DELETE', token, headers });
+      t.is(del.status, 400, `DELETE ${path}`);
+      t.deepEqual(await del.json(), { error: 'bad_request', message: 'created_after: must be a real date and time' }, `DELETE ${path}`);
+    }
+  }
+  // A year 0 PostgreSQL refuses too (it has none), where an empty collection would not have asked it.
+  t.is((await s.request(`/collections/empty?updated_before=${encodeURIComponent('0000-06-01T00:00:00Z')}`, { token })).status, 400);
+  // Compared with real rows, so PostgreSQL casts each: all 10,050 were created after any of these instants.
+  for (const offset of ['+15:59', '-15:59', '+1559', '-1559', '+15', '-00', '+00:00', '-09:30', '+0545']) {
+    for (const date of [`2020-01-01T00:00:00${offset}`, `0001-01-01T00:00${offset}`]) {
+      const res = await s.request(`/collections/big?limit=1&created_after=${encodeURIComponent(date)}`, { token });
+      t.is(res.status, 200, date);
+      t.is(((await res.json()) as { items: unknown[] }).items.length, 1, date);
+    }
+  }
+});
+
 test('a NUL byte in an item key: absent on GET and DELETE, malformed in a key pattern, unstorable on PUT', async (t) => {
   t.is((await s.request('/collections/limits/a%00b', { token })).status, 204);
   const del = await s.request('/collections/limits/a%00b', { method: 'DELETE', token });
