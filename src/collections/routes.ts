@@ -91,11 +91,13 @@ const v1Only = { project_id: uuidParam.optional() };
 const streamQuery = z
   .object({
     key: keyPatternParam.optional(),
+    // No .int(): the digits already make it whole, and zod's int() refuses anything past 2^53 − 1,
+    // which the OpenAPI document (up to 20 digits) promises to serve as STREAM_LIMIT_MAX.
     limit: z
       .string()
       .regex(/^\d{1,20}$/, 'must be a positive whole number')
       .transform(Number)
-      .pipe(z.number().int().min(1))
+      .pipe(z.number().min(1))
       .transform((n) => Math.min(n, STREAM_LIMIT_MAX))
       .optional(),
     cursor: z.string().max(64).optional(),

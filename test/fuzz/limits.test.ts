@@ -158,7 +158,7 @@ test('an item value over 1,000,000 characters is 422; exactly 1,000,000 is store
   t.is(none!.n, 0);
 });
 
-test('the stream page size is capped at 10,000 (with a cursor to the rest); a non-positive limit is 400', async (t) => {
+test('the stream page size is capped at 10,000 (with a cursor to the rest), however large the limit; a non-positive or over-20-digit limit is 400', async (t) => {
   const res = await s.request('/collections/big?limit=99999999999', { token });
   t.is(res.status, 200);
   const page = (await res.json()) as { items: unknown[]; cursor: string | null };
@@ -172,7 +172,14 @@ test('the stream page size is capped at 10,000 (with a cursor to the rest); a no
   const tail = (await (await s.request(`/collections/big?limit=10000&cursor=${head.cursor}`, { token })).json()) as { items: unknown[]; cursor: string | null };
   t.is(tail.items.length, 10_000);
   t.is(tail.cursor, null);
-  for (const bad of ['0', '-1', '1.5', 'ten', '1e3', '']) {
+  // Up to 20 digits, however large (past 2^53 too), is served as 10,000; leading zeros do not change a number.
+  for (const huge of ['9007199254740992', '99999999999999999999', '00000000000000010000']) {
+    const res = await s.request(`/collections/big?limit=${huge}`, { token });
+    t.is(res.status, 200, `limit=${huge}`);
+    t.is(((await res.json()) as { items: unknown[] }).items.length, 10_000, `limit=${huge}`);
+  }
+  t.is(((await (await s.request('/collections/big?limit=00000000000000000003', { token })).json()) as { items: unknown[] }).items.length, 3);
+  for (const bad of ['0', '00000000000000000000', '-1', '1.5', 'ten', '1e3', '', '100000000000000000000']) {
     t.is((await s.request(`/collections/big?limit=${bad}`, { token })).status, 400, `limit=${bad}`);
   }
 });
