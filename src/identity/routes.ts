@@ -32,7 +32,7 @@ const DEFAULT_PAT_DAYS = 90;
 
 const newProject = z.object({ name: projectName }).strict();
 const newMember = z.object({ email: z.string().min(3).max(254), role: z.enum(['viewer', 'editor', 'admin', 'owner']) }).strict();
-const newRun = z.object({ workflow_id: z.uuid().nullable().optional() }).strict();
+const newRun = z.object({ workflow_id: uuidParam.nullable().optional() }).strict();
 
 export function identityRoutes(router: Router, { db, auth }: Deps): void {
   // ---- personal access tokens (the caller's own) ----

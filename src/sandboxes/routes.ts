@@ -9,8 +9,8 @@ import {
 import type { Deps } from '../http/deps.ts';
 import { parseBody, parseParam, parseQuery, uuidParam } from '../http/validate.ts';
 
-const previewQuery = z.object({ target: z.uuid().optional() }).strict();
-const mergeBody = z.object({ target_id: z.uuid().nullable().optional() }).strict();
+const previewQuery = z.object({ target: uuidParam.optional() }).strict();
+const mergeBody = z.object({ target_id: uuidParam.nullable().optional() }).strict();
 
 /** How many collection names a warning spells out before it says "and N more". */
 const WARNING_NAMES = 10;

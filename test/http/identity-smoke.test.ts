@@ -46,6 +46,21 @@ test('a run token reaches exactly its run project', async (t) => {
   t.truthy(again.token);
 });
 
+test('a uuid is any 8-4-4-4-12 hex string, as PostgreSQL takes it, whatever its version and variant bits', async (t) => {
+  const alice = await createTestUser(s);
+  const project = await createTestProject(s, alice);
+  const workflowId = '11111111-1111-1111-1111-111111111111';
+  // In SQL: the workflows routes (src/workflows) still refuse such an id; a run's workflow must exist in its project.
+  await s.sql`insert into app.workflows (id, project_id, name, definition) values (${workflowId}, ${project.id}, 'intake', '{}')`;
+  const res = await s.request(`/api/projects/${project.id}/runs`, { method: 'POST', token: alice.token, json: { workflow_id: workflowId } });
+  t.is(res.status, 201);
+  const run = (await res.json()) as { id: string };
+  t.deepEqual([...(await s.sql`select workflow_id from app.runs where id = ${run.id}`)], [{ workflow_id: workflowId }]);
+  const notHex = await s.request(`/api/projects/${project.id}/runs`, { method: 'POST', token: alice.token, json: { workflow_id: '11111111-1111-1111-1111-11111111111g' } });
+  t.is(notHex.status, 422);
+  t.deepEqual(await notHex.json(), { error: 'invalid', message: 'workflow_id: Invalid UUID' });
+});
+
 test('no token is 401 with WWW-Authenticate: Bearer', async (t) => {
   const res = await s.request('/api/projects');
   t.is(res.status, 401);
