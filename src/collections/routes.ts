@@ -17,7 +17,7 @@ import {
 } from '../../sql/collections.queries.ts';
 import type { Deps } from '../http/deps.ts';
 import { badRequest, conflict, forbidden, HttpError, notFound } from '../http/errors.ts';
-import { parseBody, parseParam, parseQuery, uuidParam } from '../http/validate.ts';
+import { noQuery, parseBody, parseParam, parseQuery, uuidParam } from '../http/validate.ts';
 import { principalIds, type Access } from '../identity/principal.ts';
 import { requireRoleAllows } from '../identity/auth.ts';
 import { openItemStream, type StreamShape } from './stream.ts';
@@ -372,7 +372,7 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
 
   // ---- management API ---------------------------------------------------------
 
-  router.post('/api/projects/:id/collections', async (ctx) => {
+  router.post('/api/projects/:id/collections', noQuery, async (ctx) => {
     const projectId = parseParam(ctx.params.id, uuidParam, 'project');
     await auth.authorize(ctx, projectId, 'manage');
     const { name } = parseBody(ctx, collectionBody);
@@ -381,14 +381,14 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
     ctx.body = toCollection(row!);
   });
 
-  router.get('/api/projects/:id/collections', async (ctx) => {
+  router.get('/api/projects/:id/collections', noQuery, async (ctx) => {
     const projectId = parseParam(ctx.params.id, uuidParam, 'project');
     await auth.authorize(ctx, projectId, 'read');
     const rows = await listCollections.run({ projectId }, db.conn);
     ctx.body = { collections: rows.map(toCollection) };
   });
 
-  router.patch('/api/projects/:id/collections/:name', async (ctx) => {
+  router.patch('/api/projects/:id/collections/:name', noQuery, async (ctx) => {
     const projectId = parseParam(ctx.params.id, uuidParam, 'project');
     await auth.authorize(ctx, projectId, 'manage');
     const name = parseParam(ctx.params.name, pathName, 'collection');
@@ -398,7 +398,7 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
     ctx.body = toCollection(row);
   });
 
-  router.delete('/api/projects/:id/collections/:name', async (ctx) => {
+  router.delete('/api/projects/:id/collections/:name', noQuery, async (ctx) => {
     const projectId = parseParam(ctx.params.id, uuidParam, 'project');
     await auth.authorize(ctx, projectId, 'manage');
     const name = parseParam(ctx.params.name, pathName, 'collection');
@@ -413,7 +413,7 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
   });
 
   // Not under /collections/…/:key, where it would shadow an item whose key is "download".
-  router.get('/api/projects/:id/collections/:name/download', async (ctx) => {
+  router.get('/api/projects/:id/collections/:name/download', noQuery, async (ctx) => {
     const projectId = parseParam(ctx.params.id, uuidParam, 'project');
     await auth.authorize(ctx, projectId, 'read');
     const name = parseParam(ctx.params.name, pathName, 'collection');

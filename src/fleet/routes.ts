@@ -14,7 +14,7 @@ import {
 } from '../../sql/fleet.queries.ts';
 import type { Deps } from '../http/deps.ts';
 import { conflict, forbidden, notFound } from '../http/errors.ts';
-import { parseBody, parseParam, uuidParam } from '../http/validate.ts';
+import { noQuery, parseBody, parseParam, uuidParam } from '../http/validate.ts';
 import { leastRole, principalIds, roleAllows, type Access } from '../identity/principal.ts';
 
 const newServer = z.object({ name: z.string().trim().min(1).max(255) }).strict();
@@ -75,7 +75,7 @@ export function fleetRoutes(router: Router, deps: Deps): void {
   }
 
   // ---- servers ----
-  router.post('/api/projects/:project_id/servers', async (ctx) => {
+  router.post('/api/projects/:project_id/servers', noQuery, async (ctx) => {
     const projectId = parseParam(ctx.params.project_id, uuidParam, 'project');
     await auth.authorize(ctx, projectId, 'manage');
     const { name } = parseBody(ctx, newServer);
@@ -84,14 +84,14 @@ export function fleetRoutes(router: Router, deps: Deps): void {
     ctx.body = server;
   });
 
-  router.get('/api/projects/:project_id/servers', async (ctx) => {
+  router.get('/api/projects/:project_id/servers', noQuery, async (ctx) => {
     const projectId = parseParam(ctx.params.project_id, uuidParam, 'project');
     await auth.authorize(ctx, projectId, 'read');
     ctx.body = { servers: await listServers.run({ projectId }, db.conn) };
   });
 
   // ---- releases ----
-  router.post('/api/servers/:server_id/releases', async (ctx) => {
+  router.post('/api/servers/:server_id/releases', noQuery, async (ctx) => {
     const serverId = parseParam(ctx.params.server_id, uuidParam, 'server');
     const principal = await auth.authenticate(ctx);
     const body = parseBody(ctx, newRelease);
@@ -115,12 +115,12 @@ export function fleetRoutes(router: Router, deps: Deps): void {
     ctx.body = release;
   });
 
-  router.get('/api/servers/:server_id/releases', async (ctx) => {
+  router.get('/api/servers/:server_id/releases', noQuery, async (ctx) => {
     const { serverId } = await authorizeServer(ctx, 'read');
     ctx.body = { releases: await listReleases.run({ serverId }, db.conn) };
   });
 
-  router.get('/api/servers/:server_id/releases/:handle', async (ctx) => {
+  router.get('/api/servers/:server_id/releases/:handle', noQuery, async (ctx) => {
     // A handle that can name no release still gets the server's 404/403 first.
     const parsed = handleParam.safeParse(ctx.params.handle);
     const { serverId, row } = await authorizeServer(ctx, 'read', parsed.success ? parsed.data : null);
@@ -136,7 +136,7 @@ export function fleetRoutes(router: Router, deps: Deps): void {
     };
   });
 
-  router.patch('/api/servers/:server_id/releases/:id', async (ctx) => {
+  router.patch('/api/servers/:server_id/releases/:id', noQuery, async (ctx) => {
     const { serverId } = await authorizeServer(ctx, 'write');
     const id = parseParam(ctx.params.id, uuidParam, 'release');
     const body = parseBody(ctx, releasePatch);
@@ -162,7 +162,7 @@ export function fleetRoutes(router: Router, deps: Deps): void {
     ctx.body = release;
   });
 
-  router.delete('/api/servers/:server_id/releases/:id', async (ctx) => {
+  router.delete('/api/servers/:server_id/releases/:id', noQuery, async (ctx) => {
     const { serverId } = await authorizeServer(ctx, 'write');
     const id = parseParam(ctx.params.id, uuidParam, 'release');
     const [row] = await deleteRelease.run({ serverId, id }, db.conn);

@@ -1,4 +1,4 @@
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import { z } from 'zod';
 import { HttpError } from './errors.ts';
 
@@ -21,6 +21,20 @@ export function parseQuery<S extends z.ZodType>(ctx: Context, schema: S): z.infe
   const result = schema.safeParse(ctx.query);
   if (!result.success) throw new HttpError(400, 'bad_request', describe(result.error));
   return result.data;
+}
+
+const noParameters = z.object({}).strict();
+
+/**
+ * Route middleware of every route that needs a token and takes no query parameters: one sent anyway
+ * is refused exactly as parseQuery refuses an unknown one (400), not ignored, so a filter a route does
+ * not have (`…/download?key=k*`) never quietly means "everything". It runs first, before the path and
+ * the token are looked at, as the data API's parseQuery does. Public routes (health, metrics, docs,
+ * console) do not use it: probes, scrapers and cache-busting asset links may add what they like.
+ */
+export async function noQuery(ctx: Context, next: Next): Promise<void> {
+  parseQuery(ctx, noParameters);
+  await next();
 }
 
 /**

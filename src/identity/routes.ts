@@ -15,7 +15,7 @@ import {
 } from '../../sql/identity.queries.ts';
 import type { Deps } from '../http/deps.ts';
 import { forbidden, notFound } from '../http/errors.ts';
-import { parseBody, parseParam, uuidParam } from '../http/validate.ts';
+import { noQuery, parseBody, parseParam, uuidParam } from '../http/validate.ts';
 import { principalIds } from './principal.ts';
 
 const projectName = z.string().trim().min(1).max(255);
@@ -36,7 +36,7 @@ const newRun = z.object({ workflow_id: uuidParam.nullable().optional() }).strict
 
 export function identityRoutes(router: Router, { db, auth }: Deps): void {
   // ---- personal access tokens (the caller's own) ----
-  router.post('/api/tokens', async (ctx) => {
+  router.post('/api/tokens', noQuery, async (ctx) => {
     const user = await auth.requireUser(ctx);
     const body = parseBody(ctx, newToken);
     const days = body.never_expires ? null : (body.expires_in_days ?? DEFAULT_PAT_DAYS);
@@ -45,12 +45,12 @@ export function identityRoutes(router: Router, { db, auth }: Deps): void {
     ctx.body = issued;
   });
 
-  router.get('/api/tokens', async (ctx) => {
+  router.get('/api/tokens', noQuery, async (ctx) => {
     const user = await auth.requireUser(ctx);
     ctx.body = { tokens: await listAccessTokens.run({ userId: user.userId }, db.conn) };
   });
 
-  router.delete('/api/tokens/:jti', async (ctx) => {
+  router.delete('/api/tokens/:jti', noQuery, async (ctx) => {
     const user = await auth.requireUser(ctx);
     const jti = parseParam(ctx.params.jti, uuidParam, 'token');
     const [row] = await revokeAccessToken.run({ jti, userId: user.userId }, db.conn);
@@ -60,7 +60,7 @@ export function identityRoutes(router: Router, { db, auth }: Deps): void {
   });
 
   // ---- projects ----
-  router.post('/api/projects', async (ctx) => {
+  router.post('/api/projects', noQuery, async (ctx) => {
     const user = await auth.requireUser(ctx);
     const { name } = parseBody(ctx, newProject);
     const [project] = await createProject.run({ name, ownerId: user.userId }, db.conn);
@@ -68,12 +68,12 @@ export function identityRoutes(router: Router, { db, auth }: Deps): void {
     ctx.body = project;
   });
 
-  router.get('/api/projects', async (ctx) => {
+  router.get('/api/projects', noQuery, async (ctx) => {
     const principal = await auth.authenticate(ctx);
     ctx.body = { projects: await listProjects.run(principalIds(principal), db.conn) };
   });
 
-  router.get('/api/projects/:id', async (ctx) => {
+  router.get('/api/projects/:id', noQuery, async (ctx) => {
     const id = parseParam(ctx.params.id, uuidParam, 'project');
     const role = await auth.authorize(ctx, id, 'read');
     const [project] = await getProject.run({ id }, db.conn);
@@ -81,7 +81,7 @@ export function identityRoutes(router: Router, { db, auth }: Deps): void {
     ctx.body = { ...project, role };
   });
 
-  router.delete('/api/projects/:id', async (ctx) => {
+  router.delete('/api/projects/:id', noQuery, async (ctx) => {
     const id = parseParam(ctx.params.id, uuidParam, 'project');
     await auth.authorize(ctx, id, 'own');
     // Cascades to its sandboxes and every row they own (docs/adr/0005-project-deletion.md).
@@ -90,13 +90,13 @@ export function identityRoutes(router: Router, { db, auth }: Deps): void {
   });
 
   // ---- members ----
-  router.get('/api/projects/:id/members', async (ctx) => {
+  router.get('/api/projects/:id/members', noQuery, async (ctx) => {
     const projectId = parseParam(ctx.params.id, uuidParam, 'project');
     await auth.authorize(ctx, projectId, 'read');
     ctx.body = { members: await listMembers.run({ projectId }, db.conn) };
   });
 
-  router.post('/api/projects/:id/members', async (ctx) => {
+  router.post('/api/projects/:id/members', noQuery, async (ctx) => {
     const projectId = parseParam(ctx.params.id, uuidParam, 'project');
     const actorRole = await auth.authorize(ctx, projectId, 'manage');
     const { email, role } = parseBody(ctx, newMember);
@@ -105,7 +105,7 @@ export function identityRoutes(router: Router, { db, auth }: Deps): void {
     ctx.body = { user_id: member!.user_id, email: member!.email, role: member!.role };
   });
 
-  router.delete('/api/projects/:id/members/:user_id', async (ctx) => {
+  router.delete('/api/projects/:id/members/:user_id', noQuery, async (ctx) => {
     const projectId = parseParam(ctx.params.id, uuidParam, 'project');
     const actorRole = await auth.authorize(ctx, projectId, 'manage');
     const userId = parseParam(ctx.params.user_id, uuidParam, 'member');
@@ -115,7 +115,7 @@ export function identityRoutes(router: Router, { db, auth }: Deps): void {
   });
 
   // ---- sandboxes and runs ----
-  router.post('/api/projects/:id/sandboxes', async (ctx) => {
+  router.post('/api/projects/:id/sandboxes', noQuery, async (ctx) => {
     const parentId = parseParam(ctx.params.id, uuidParam, 'project');
     await auth.authorize(ctx, parentId, 'manage');
     const user = await auth.requireUser(ctx);
@@ -125,7 +125,7 @@ export function identityRoutes(router: Router, { db, auth }: Deps): void {
     ctx.body = sandbox;
   });
 
-  router.post('/api/projects/:id/runs', async (ctx) => {
+  router.post('/api/projects/:id/runs', noQuery, async (ctx) => {
     const projectId = parseParam(ctx.params.id, uuidParam, 'project');
     await auth.authorize(ctx, projectId, 'write');
     const principal = await auth.authenticate(ctx);

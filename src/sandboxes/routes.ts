@@ -7,7 +7,7 @@ import {
   type IMergePreviewResult,
 } from '../../sql/sandboxes.queries.ts';
 import type { Deps } from '../http/deps.ts';
-import { parseBody, parseParam, parseQuery, uuidParam } from '../http/validate.ts';
+import { noQuery, parseBody, parseParam, parseQuery, uuidParam } from '../http/validate.ts';
 
 const previewQuery = z.object({ target: uuidParam.optional() }).strict();
 const mergeBody = z.object({ target_id: uuidParam.nullable().optional() }).strict();
@@ -48,7 +48,7 @@ export function sandboxesRoutes(router: Router, { db, auth }: Deps): void {
     };
   });
 
-  router.post('/api/projects/:sandbox_id/merge', async (ctx) => {
+  router.post('/api/projects/:sandbox_id/merge', noQuery, async (ctx) => {
     const sandboxId = parseParam(ctx.params.sandbox_id, uuidParam, 'project');
     await auth.authorize(ctx, sandboxId, 'read');
     const body = parseBody(ctx, mergeBody);

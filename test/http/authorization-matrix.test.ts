@@ -330,6 +330,39 @@ for (const [key, rule] of Object.entries(rules)) {
   });
 }
 
+/**
+ * src/workflows/routes.ts does not refuse unknown query parameters on these yet (that file is being
+ * changed elsewhere); remove each from here once it does.
+ */
+const queryNotYetChecked = new Set([
+  'PUT /api/projects/:project_id/workflows/:id',
+  'DELETE /api/projects/:project_id/workflows/:id',
+  'POST /api/projects/:project_id/workflows/:id/reset',
+]);
+
+test('every route that needs a token refuses a query parameter it does not take (400); public routes ignore it', async (t) => {
+  const failures: string[] = [];
+  for (const [key, rule] of Object.entries(rules)) {
+    if (queryNotYetChecked.has(key)) continue;
+    const [method] = key.split(' ') as [string];
+    const f = await createFixture(s, users);
+    const { path, json, headers } = await rule.request(s, f, 'owner');
+    const res = await s.request(`${path}?no_such_parameter=1`, {
+      method,
+      token: f.tokens.owner!,
+      ...(headers ? { headers } : {}),
+      ...(json !== undefined ? { json } : {}),
+    });
+    const body = await res.text();
+    if (rule.access === 'public') {
+      if (res.status !== rule.success) failures.push(`${key}: expected ${rule.success}, got ${res.status} ${body.slice(0, 200)}`);
+    } else if (res.status !== 400 || body !== '{"error":"bad_request","message":"Unrecognized key: \\"no_such_parameter\\""}') {
+      failures.push(`${key}: expected the 400 of an unknown parameter, got ${res.status} ${body.slice(0, 200)}`);
+    }
+  }
+  t.deepEqual(failures, []);
+});
+
 test('nothing leaks another project: a foreign project id answers exactly like a nonexistent one', async (t) => {
   const f = await createFixture(s, users);
   const foreign = await s.request(`/api/projects/${f.otherProjectId}`, { token: f.tokens.owner! });

@@ -142,3 +142,24 @@ test('download: a JSON array attachment of every item in id order, [] when empty
   t.is(body[250]!.key, 'download');
   t.is((await s.request(`/api/projects/${project.id}/collections/nothing/download`, { token: owner.token })).status, 404);
 });
+
+test('download takes no filters: ?key= or any other query parameter is 400, never every item', async (t) => {
+  const owner = await createTestUser(s);
+  const project = await createTestProject(s, owner);
+  await ok(create(owner, project.id, 'patients'));
+  await ok(s.request('/collections/patients', { method: 'POST', token: owner.token, json: { items: [{ key: 'k1', value: 'a' }, { key: 'j1', value: 'b' }] } }));
+  for (const [query, key] of [['key=k*', 'key'], ['limit=1', 'limit'], ['created_after=2020-01-01T00:00:00Z', 'created_after']]) {
+    const res = await s.request(`/api/projects/${project.id}/collections/patients/download?${query}`, { token: owner.token });
+    t.is(res.status, 400, query);
+    t.deepEqual(await res.json(), { error: 'bad_request', message: `Unrecognized key: "${key}"` }, query);
+  }
+  // Refused before the project is looked up, so the answer says nothing about which projects exist.
+  const stranger = await createTestUser(s);
+  const res = await s.request(`/api/projects/${project.id}/collections/patients/download?key=k*`, { token: stranger.token });
+  t.is(res.status, 400);
+  t.deepEqual(await res.json(), { error: 'bad_request', message: 'Unrecognized key: "key"' });
+  // And the collections list alike.
+  const listed = await s.request(`/api/projects/${project.id}/collections?name=patients`, { token: owner.token });
+  t.is(listed.status, 400);
+  t.deepEqual(await listed.json(), { error: 'bad_request', message: 'Unrecognized key: "name"' });
+});
