@@ -130,6 +130,8 @@ interface OperationSpec {
   query?: Parameter[];
   headers?: Array<Parameter | Ref>;
   body?: JsonSchema;
+  /** The body may be left out (parseBody reads none as `{}`, which every field being optional accepts). */
+  bodyOptional?: boolean;
   /** Success responses by status. */
   ok: Record<number, ResponseObject>;
   /** Error statuses this route can answer beyond the automatic ones, with route-specific words (or '' for the generic ones). */
@@ -184,7 +186,7 @@ function operation(method: Method, spec: OperationSpec): Operation {
     tags: [spec.tag],
     security: spec.access === 'public' ? [] : [{ bearer: [] }],
     ...(parameters.length ? { parameters } : {}),
-    ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
+    ...(spec.body ? { requestBody: { required: !spec.bodyOptional, content: { 'application/json': { schema: spec.body } } } } : {}),
     responses,
     'x-access': spec.access,
   };
@@ -280,6 +282,7 @@ function buildDocument(): OpenApiDocument {
       },
       ['name', 'expires_in_days', 'never_expires'],
     ),
+    bodyOptional: true,
     ok: { 201: json('Issued.', ref('IssuedToken')) },
   });
   route('/api/tokens', 'get', {
@@ -389,6 +392,7 @@ function buildDocument(): OpenApiDocument {
     access: 'write',
     params: [projectId()],
     body: object({ workflow_id: nullable(uuid) }, ['workflow_id']),
+    bodyOptional: true,
     ok: { 201: json('Started.', ref('Run')) },
   });
 
@@ -418,6 +422,7 @@ function buildDocument(): OpenApiDocument {
     access: 'manage',
     params: [sandboxParam],
     body: object({ target_id: nullable(uuid) }, ['target_id']),
+    bodyOptional: true,
     ok: { 200: json('Merged.', ref('MergeResult')) },
     errors: { 404: 'Also: a target the token cannot reach.', 422: 'Also: `not_a_sandbox` (a root project) or `target_not_ancestor`.' },
   });
@@ -707,6 +712,7 @@ function buildDocument(): OpenApiDocument {
     access: 'write',
     params: [serverParam],
     body: ref('ReleaseInput'),
+    bodyOptional: true,
     ok: { 201: json('Created.', ref('Release')) },
     errors: handleConflict,
   });

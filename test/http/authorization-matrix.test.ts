@@ -5,6 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
+import { openApiDocument, type Method } from '../../src/http/openapi.ts';
+import { matchPath } from '../helpers/openapi.ts';
 import { callers, createFixture, createUsers, expectedStatus, type Access, type Caller, type Fixture } from '../helpers/matrix.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -359,6 +361,22 @@ test('every route that needs a token refuses a query parameter it does not take 
     } else if (res.status !== 400 || body !== '{"error":"bad_request","message":"Unrecognized key: \\"no_such_parameter\\""}') {
       failures.push(`${key}: expected the 400 of an unknown parameter, got ${res.status} ${body.slice(0, 200)}`);
     }
+  }
+  t.deepEqual(failures, []);
+});
+
+test('the OpenAPI document marks a request body optional exactly where leaving it out succeeds', async (t) => {
+  const failures: string[] = [];
+  for (const [key, rule] of Object.entries(rules)) {
+    const [method] = key.split(' ') as [string];
+    const f = await createFixture(s, users);
+    const { path, headers } = await rule.request(s, f, 'owner');
+    const operation = openApiDocument.paths[matchPath(path)!]![method.toLowerCase() as Method]!;
+    if (!operation.requestBody) continue;
+    const res = await s.request(path, { method, token: f.tokens.owner!, ...(headers ? { headers } : {}) });
+    const body = await res.text();
+    const want = operation.requestBody.required ? 422 : rule.success;
+    if (res.status !== want) failures.push(`${key} (required: ${operation.requestBody.required}): expected ${want} without a body, got ${res.status} ${body.slice(0, 200)}`);
   }
   t.deepEqual(failures, []);
 });
