@@ -56,6 +56,13 @@ export const identityCommands: Record<string, Command> = {
         options: { days: { type: 'string' }, 'never-expires': { type: 'boolean', default: false } },
       });
       const email = positionals[0];
+      // The API refuses expires_in_days with never_expires (422); quietly letting one win here would issue
+      // a token that outlives what the operator typed.
+      if (values.days !== undefined && values['never-expires']) {
+        console.error('sandbar token issue: give --days N or --never-expires, not both.');
+        console.error('Usage: sandbar token issue <email> [--days N | --never-expires]');
+        return 2;
+      }
       const days = values.days === undefined ? 90 : Number(values.days);
       if (!email || positionals.length > 1 || !Number.isInteger(days) || days < 1 || days > 3650) {
         console.error('Usage: sandbar token issue <email> [--days N | --never-expires]');
