@@ -6,6 +6,8 @@ declare module 'koa' {
   interface Request {
     /** Set by jsonBody(): the parsed JSON body, or undefined when the request had none. */
     body?: unknown;
+    /** Set by jsonBody() with `body`: the text `body` was parsed from, for a handler that must let PostgreSQL parse it. */
+    rawBody?: string;
   }
 }
 
@@ -24,7 +26,9 @@ export function jsonBody(limitBytes: number) {
         throw new HttpError(415, 'unsupported_media_type', 'Request bodies must be JSON (content-type: application/json).');
       }
       try {
-        ctx.request.body = await coBody.json(ctx.req, { limit: limitBytes, strict: true });
+        const { parsed, raw } = await coBody.json(ctx.req, { limit: limitBytes, strict: true, returnRawBody: true });
+        ctx.request.body = parsed;
+        ctx.request.rawBody = raw;
       } catch (error) {
         if ((error as { status?: number }).status === 413) discardRest(ctx.req);
         throw error;
