@@ -3,8 +3,6 @@ import { PreparedQuery } from '@pgtyped/runtime';
 
 export type project_role = 'admin' | 'editor' | 'owner' | 'viewer';
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
 /** 'ResolveWorkflow' parameters type */
 export interface IResolveWorkflowParams {
   action: string;
@@ -16,7 +14,7 @@ export interface IResolveWorkflowParams {
 /** 'ResolveWorkflow' return type */
 export interface IResolveWorkflowResult {
   created_at: Date | null;
-  definition: Json | null;
+  definition: string | null;
   deleted_at: Date | null;
   id: string;
   kind: string;
@@ -33,12 +31,13 @@ export interface IResolveWorkflowQuery {
   result: IResolveWorkflowResult;
 }
 
-const resolveWorkflowIR: any = {"usedParamSet":{"id":true,"action":true,"projectId":true,"version":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":175,"b":178}]},{"name":"action","required":true,"transform":{"type":"scalar"},"locs":[{"a":181,"b":188}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":191,"b":201}]},{"name":"version","required":false,"transform":{"type":"scalar"},"locs":[{"a":204,"b":211}]}],"statement":"select kind as \"kind!\", id as \"id!\", project_id as \"project_id!\", name, definition, lock_version, version,\n       deleted_at, created_at, updated_at\nfrom app.resolve_workflow(:id!, :action!, :projectId!, :version)"};
+const resolveWorkflowIR: any = {"usedParamSet":{"id":true,"action":true,"projectId":true,"version":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":307,"b":310}]},{"name":"action","required":true,"transform":{"type":"scalar"},"locs":[{"a":313,"b":320}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":323,"b":333}]},{"name":"version","required":false,"transform":{"type":"scalar"},"locs":[{"a":336,"b":343}]}],"statement":"-- definition as PostgreSQL's own JSON text: postgres.js would JSON.parse a jsonb into doubles (1e400 -> null).\nselect kind as \"kind!\", id as \"id!\", project_id as \"project_id!\", name, definition::text as definition, lock_version, version,\n       deleted_at, created_at, updated_at\nfrom app.resolve_workflow(:id!, :action!, :projectId!, :version)"};
 
 /**
  * Query generated from SQL:
  * ```
- * select kind as "kind!", id as "id!", project_id as "project_id!", name, definition, lock_version, version,
+ * -- definition as PostgreSQL's own JSON text: postgres.js would JSON.parse a jsonb into doubles (1e400 -> null).
+ * select kind as "kind!", id as "id!", project_id as "project_id!", name, definition::text as definition, lock_version, version,
  *        deleted_at, created_at, updated_at
  * from app.resolve_workflow(:id!, :action!, :projectId!, :version)
  * ```
@@ -49,7 +48,7 @@ export const resolveWorkflow = new PreparedQuery<IResolveWorkflowParams,IResolve
 /** 'SaveWorkflow' parameters type */
 export interface ISaveWorkflowParams {
   action: string;
-  definition: Json;
+  body: string;
   id: string;
   lockVersion?: number | null | void;
   name: string;
@@ -74,14 +73,17 @@ export interface ISaveWorkflowQuery {
   result: ISaveWorkflowResult;
 }
 
-const saveWorkflowIR: any = {"usedParamSet":{"id":true,"action":true,"projectId":true,"name":true,"definition":true,"lockVersion":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":215,"b":218}]},{"name":"action","required":true,"transform":{"type":"scalar"},"locs":[{"a":221,"b":228}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":231,"b":241}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":244,"b":249}]},{"name":"definition","required":true,"transform":{"type":"scalar"},"locs":[{"a":252,"b":263}]},{"name":"lockVersion","required":false,"transform":{"type":"scalar"},"locs":[{"a":266,"b":277}]}],"statement":"select kind as \"kind!\", id as \"id!\", project_id as \"project_id!\", name as \"name!\", lock_version as \"lock_version!\",\n       deleted_at, created_at as \"created_at!\", updated_at as \"updated_at!\"\nfrom app.save_workflow(:id!, :action!, :projectId!, :name!, :definition!, :lockVersion)"};
+const saveWorkflowIR: any = {"usedParamSet":{"id":true,"action":true,"projectId":true,"name":true,"body":true,"lockVersion":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":513,"b":516}]},{"name":"action","required":true,"transform":{"type":"scalar"},"locs":[{"a":519,"b":526}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":529,"b":539}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":542,"b":547}]},{"name":"body","required":true,"transform":{"type":"scalar"},"locs":[{"a":551,"b":556}]},{"name":"lockVersion","required":false,"transform":{"type":"scalar"},"locs":[{"a":589,"b":600}]}],"statement":"-- The definition is parsed here from the request body's own text (:body), not sent as a JS value:\n-- JSON.parse rounds numbers to doubles (1e400 -> null, 9007199254740993 -> ...992); jsonb keeps them.\n-- :body is cast to text first: a jsonb parameter would be JSON.stringify'd into a JSON string.\nselect kind as \"kind!\", id as \"id!\", project_id as \"project_id!\", name as \"name!\", lock_version as \"lock_version!\",\n       deleted_at, created_at as \"created_at!\", updated_at as \"updated_at!\"\nfrom app.save_workflow(:id!, :action!, :projectId!, :name!, (:body!::text)::jsonb -> 'definition', :lockVersion)"};
 
 /**
  * Query generated from SQL:
  * ```
+ * -- The definition is parsed here from the request body's own text (:body), not sent as a JS value:
+ * -- JSON.parse rounds numbers to doubles (1e400 -> null, 9007199254740993 -> ...992); jsonb keeps them.
+ * -- :body is cast to text first: a jsonb parameter would be JSON.stringify'd into a JSON string.
  * select kind as "kind!", id as "id!", project_id as "project_id!", name as "name!", lock_version as "lock_version!",
  *        deleted_at, created_at as "created_at!", updated_at as "updated_at!"
- * from app.save_workflow(:id!, :action!, :projectId!, :name!, :definition!, :lockVersion)
+ * from app.save_workflow(:id!, :action!, :projectId!, :name!, (:body!::text)::jsonb -> 'definition', :lockVersion)
  * ```
  */
 export const saveWorkflow = new PreparedQuery<ISaveWorkflowParams,ISaveWorkflowResult>(saveWorkflowIR);
@@ -96,7 +98,7 @@ export interface IResetWorkflowParams {
 /** 'ResetWorkflow' return type */
 export interface IResetWorkflowResult {
   created_at: Date;
-  definition: Json;
+  definition: string;
   deleted_at: Date | null;
   id: string;
   lock_version: number;
@@ -111,12 +113,12 @@ export interface IResetWorkflowQuery {
   result: IResetWorkflowResult;
 }
 
-const resetWorkflowIR: any = {"usedParamSet":{"id":true,"projectId":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":228,"b":231}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":234,"b":244}]}],"statement":"select id as \"id!\", project_id as \"project_id!\", name as \"name!\", definition as \"definition!\",\n       lock_version as \"lock_version!\", deleted_at, created_at as \"created_at!\", updated_at as \"updated_at!\"\nfrom app.reset_workflow(:id!, :projectId!)"};
+const resetWorkflowIR: any = {"usedParamSet":{"id":true,"projectId":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":234,"b":237}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":240,"b":250}]}],"statement":"select id as \"id!\", project_id as \"project_id!\", name as \"name!\", definition::text as \"definition!\",\n       lock_version as \"lock_version!\", deleted_at, created_at as \"created_at!\", updated_at as \"updated_at!\"\nfrom app.reset_workflow(:id!, :projectId!)"};
 
 /**
  * Query generated from SQL:
  * ```
- * select id as "id!", project_id as "project_id!", name as "name!", definition as "definition!",
+ * select id as "id!", project_id as "project_id!", name as "name!", definition::text as "definition!",
  *        lock_version as "lock_version!", deleted_at, created_at as "created_at!", updated_at as "updated_at!"
  * from app.reset_workflow(:id!, :projectId!)
  * ```

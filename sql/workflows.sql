@@ -1,15 +1,19 @@
 /* @name resolveWorkflow */
-select kind as "kind!", id as "id!", project_id as "project_id!", name, definition, lock_version, version,
+-- definition as PostgreSQL's own JSON text: postgres.js would JSON.parse a jsonb into doubles (1e400 -> null).
+select kind as "kind!", id as "id!", project_id as "project_id!", name, definition::text as definition, lock_version, version,
        deleted_at, created_at, updated_at
 from app.resolve_workflow(:id!, :action!, :projectId!, :version);
 
 /* @name saveWorkflow */
+-- The definition is parsed here from the request body's own text (:body), not sent as a JS value:
+-- JSON.parse rounds numbers to doubles (1e400 -> null, 9007199254740993 -> ...992); jsonb keeps them.
+-- :body is cast to text first: a jsonb parameter would be JSON.stringify'd into a JSON string.
 select kind as "kind!", id as "id!", project_id as "project_id!", name as "name!", lock_version as "lock_version!",
        deleted_at, created_at as "created_at!", updated_at as "updated_at!"
-from app.save_workflow(:id!, :action!, :projectId!, :name!, :definition!, :lockVersion);
+from app.save_workflow(:id!, :action!, :projectId!, :name!, (:body!::text)::jsonb -> 'definition', :lockVersion);
 
 /* @name resetWorkflow */
-select id as "id!", project_id as "project_id!", name as "name!", definition as "definition!",
+select id as "id!", project_id as "project_id!", name as "name!", definition::text as "definition!",
        lock_version as "lock_version!", deleted_at, created_at as "created_at!", updated_at as "updated_at!"
 from app.reset_workflow(:id!, :projectId!);
 

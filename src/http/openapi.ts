@@ -233,6 +233,9 @@ const versionErrors = { 400: 'An `x-api-version` other than 1 or 2.' };
 
 // ---- the document ------------------------------------------------------------
 
+const storedDefinition =
+  'PostgreSQL\'s own text of the stored jsonb: numbers exactly as saved (`1e400` written out in full, `1.0` as `1.0`). A JSON parser that reads numbers as doubles rounds them.';
+
 function buildDocument(): OpenApiDocument {
   const paths: Record<string, PathItem> = {};
   const route = (p: string, method: Method, spec: OperationSpec) => {
@@ -947,7 +950,11 @@ function buildDocument(): OpenApiDocument {
           {
             action: { type: 'string', enum: ['new', 'edit'], description: 'Any other string answers 422 `invalid_action`.' },
             name: { type: 'string', minLength: 1, maxLength: 255 },
-            definition: { type: 'object', description: 'Any JSON object, at most 1 MiB and 64 levels deep.' },
+            definition: {
+              type: 'object',
+              description:
+                'Any JSON object, at most 1 MiB and 64 levels deep (the whole body at most 65). Stored as jsonb parsed from the request\'s own text, so numbers keep every digit (no rounding to doubles); a number counts at the length PostgreSQL prints it (`1e400` at 401 bytes). Of duplicate keys the last wins. A number beyond what PostgreSQL `numeric` holds answers 400.',
+            },
             lock_version: nullable({ type: 'integer', minimum: 1, maximum: 2147483647 }),
           },
           ['lock_version'],
@@ -964,7 +971,7 @@ function buildDocument(): OpenApiDocument {
           id: uuid,
           project_id: uuid,
           name: { type: 'string' },
-          definition: { type: 'object' },
+          definition: { type: 'object', description: storedDefinition },
           lock_version: { type: 'integer', minimum: 1 },
           deleted_at: nullable(timestamp),
           created_at: timestamp,
@@ -975,7 +982,7 @@ function buildDocument(): OpenApiDocument {
           id: uuid,
           project_id: uuid,
           name: { type: 'string' },
-          definition: { type: 'object' },
+          definition: { type: 'object', description: storedDefinition },
           lock_version: { type: 'integer', minimum: 1 },
           version: { type: 'integer', minimum: 1 },
           deleted_at: nullable(timestamp),

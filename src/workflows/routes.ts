@@ -9,7 +9,6 @@ import {
   saveWorkflow,
   workflowAccess,
   type IResolveWorkflowResult,
-  type Json,
 } from '../../sql/workflows.queries.ts';
 import type { Deps } from '../http/deps.ts';
 import { HttpError } from '../http/errors.ts';
@@ -36,6 +35,51 @@ function depthExceeds(value: unknown, limit: number): boolean {
     for (const child of Object.values(v)) stack.push([child, depth + 1]);
   }
   return false;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * What PostgreSQL makes of a JSON text that JSON.parse has already accepted (so its
+ * grammar needs no checking here): how deep it nests, and how many bytes more its
+ * numbers can print as jsonb than JSON.stringify prints them. JSON.parse rounds numbers
+ * to doubles (a 400-digit literal prints as 1e+399, 1e400 as null); jsonb keeps them
+ * exactly and prints them in full, so 1e131071 arrives as 9 bytes and reads back as
+ * 131,072. A number prints in at most its own length plus the size of its exponent.
+ */
+function scanJsonText(text: string): { depth: number; numberSlack: number } {
+  let depth = 0;
+  let maxDepth = 0;
+  let numberSlack = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      for (i++; i < text.length && text.charCodeAt(i) !== QUOTE; i++) if (text.charCodeAt(i) === BACKSLASH) i++;
+    } else if (c === 0x7b || c === 0x5b) {
+      maxDepth = Math.max(maxDepth, ++depth);
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      const end = numberEnd(text, i);
+      const token = text.slice(i, end);
+      const exponent = /[eE]([+-]?\d+)$/.exec(token)?.[1];
+      const printed = token.length + (exponent === undefined ? 0 : Math.abs(Number(exponent)));
+      numberSlack += Math.max(0, printed - JSON.stringify(Number(token)).length);
+      i = end - 1;
+    }
+  }
+  return { depth: maxDepth, numberSlack };
+}
+
+/** Where the JSON number starting at `start` ends: its characters are digits, - + . e E. */
+function numberEnd(text: string, start: number): number {
+  let end = start + 1;
+  for (; end < text.length; end++) {
+    const c = text.charCodeAt(end);
+    if (!((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45)) break;
+  }
+  return end;
 }
 
 const definition = z.record(z.string(), z.unknown()).superRefine((d, ctx) => {
@@ -65,13 +109,42 @@ function workflowNotFound(id: string, projectId: string): HttpError {
   return new HttpError(404, 'workflow_not_found', `No workflow ${id} in project ${projectId}.`);
 }
 
-function shapeResolved(row: IResolveWorkflowResult) {
+/**
+ * The request's JSON text, which the save hands to PostgreSQL to parse (sql/workflows.sql),
+ * held to the limits its parsed form passed. jsonb parses all of it, a key JSON.parse
+ * dropped as a duplicate too (both keep only the last), and keeps numbers JSON.parse rounded.
+ */
+function rawSaveBody(ctx: Context, parsedDefinition: Record<string, unknown>): string {
+  const raw = ctx.request.rawBody;
+  // Never re-serialize the parsed body instead: that is what rounded the numbers.
+  if (raw === undefined) throw new Error('jsonBody() kept no raw text for a parsed body');
+  const { depth, numberSlack } = scanJsonText(raw);
+  // One level more than a definition: the body object around it. PostgreSQL's JSON parser
+  // recurses, so a deeper duplicate would exhaust its stack (a 500) instead of a 422.
+  if (depth > MAX_DEFINITION_DEPTH + 1) {
+    throw new HttpError(422, 'invalid', `The body is nested deeper than ${MAX_DEFINITION_DEPTH + 1} levels.`);
+  }
+  if (numberSlack > 0 && Buffer.byteLength(JSON.stringify(parsedDefinition)) + numberSlack > MAX_DEFINITION_BYTES) {
+    throw new HttpError(422, 'invalid', `definition: larger than ${MAX_DEFINITION_BYTES} bytes of JSON`);
+  }
+  return raw;
+}
+
+/**
+ * Answers JSON whose definition is PostgreSQL's own text of the jsonb, spliced in as is:
+ * through JS objects its numbers would be rounded to doubles on the way out.
+ */
+function respondWithDefinition(ctx: Context, fields: Record<string, unknown>, definitionJson: string): void {
+  ctx.body = `${JSON.stringify(fields).slice(0, -1)},"definition":${definitionJson}}`;
+  ctx.type = 'application/json';
+}
+
+function resolvedFields(row: IResolveWorkflowResult) {
   return {
     kind: row.kind,
     id: row.id,
     project_id: row.project_id,
     name: row.name,
-    definition: row.definition,
     lock_version: row.lock_version,
     version: row.version,
     deleted_at: row.deleted_at,
@@ -123,13 +196,14 @@ export function workflowsRoutes(router: Router, { db, auth }: Deps): void {
       { id, action: version === undefined ? 'edit' : 'version', projectId, version: version ?? null },
       db.conn,
     );
-    ctx.body = shapeResolved(row!);
+    respondWithDefinition(ctx, resolvedFields(row!), row!.definition!);
   });
 
   router.put('/api/projects/:project_id/workflows/:id', async (ctx) => {
     const projectId = parseParam(ctx.params.project_id, idParam, 'project');
     const id = parseParam(ctx.params.id, idParam, 'workflow');
     const body = parseBody(ctx, saveBody);
+    const rawBody = rawSaveBody(ctx, body.definition);
     // Creating needs no workflow to be found: ask first whether this token may create in this project.
     await authorizeFound(ctx, projectId, id, 'write', body.action === 'new');
     const [saved] = await db.statement((conn) =>
@@ -139,7 +213,7 @@ export function workflowsRoutes(router: Router, { db, auth }: Deps): void {
           action: body.action,
           projectId,
           name: body.name,
-          definition: body.definition as Json,
+          body: rawBody,
           lockVersion: body.lock_version ?? null,
         },
         conn,
@@ -170,6 +244,7 @@ export function workflowsRoutes(router: Router, { db, auth }: Deps): void {
     const id = parseParam(ctx.params.id, idParam, 'workflow');
     await authorizeFound(ctx, projectId, id, 'write');
     const [row] = await resetWorkflow.run({ id, projectId }, db.conn);
-    ctx.body = row;
+    const { definition, ...fields } = row!;
+    respondWithDefinition(ctx, fields, definition);
   });
 }

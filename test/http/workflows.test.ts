@@ -251,6 +251,81 @@ test('a name taken by another live workflow is 409 workflow_name_taken', async (
   t.deepEqual(await rows(id), []);
 });
 
+/** A PUT of a body written as text, so that it can hold what JSON.stringify cannot write (1e400, duplicate keys). */
+function putText(user: TestUser, projectId: string, id: string, body: string) {
+  return s.request(path(projectId, id), { method: 'PUT', token: user.token, body, headers: { 'content-type': 'application/json' } });
+}
+
+async function storedDefinitions(id: string): Promise<{ draft: string[]; snapshots: string[] }> {
+  const draft = await s.sql`select definition::text as d from app.workflows where id = ${id}`;
+  const snapshots = await s.sql`select definition::text as d from app.workflow_snapshots where workflow_id = ${id} order by version`;
+  return { draft: draft.map((r) => r.d as string), snapshots: snapshots.map((r) => r.d as string) };
+}
+
+const tenTo400 = `1${'0'.repeat(400)}`;
+
+test('numbers in a definition round-trip exactly, as jsonb keeps them, through save, read, snapshot and reset', async (t) => {
+  const alice = await createTestUser(s);
+  const project = await createTestProject(s, alice);
+  const id = randomUUID();
+  const sent = '{"big":1e400,"neg":-1e400,"prec":9007199254740993,"tiny":0.1000000000000000055511151231257827,"one":1.0,"list":[1e400,1.0]}';
+  // What PostgreSQL makes of it (JSON.parse would give null, null, 9007199254740992, 0.1, 1): jsonb's own
+  // text, keys by length then bytewise, 1e400 written out in full, 1.0 keeping its scale.
+  const stored = `{"big": ${tenTo400}, "neg": -${tenTo400}, "one": 1.0, "list": [${tenTo400}, 1.0], "prec": 9007199254740993, "tiny": 0.1000000000000000055511151231257827}`;
+  const [status, body] = await answer(putText(alice, project.id, id, `{"action":"new","name":"num","definition":${sent}}`));
+  t.deepEqual([status, body.kind, body.lock_version], [201, 'new', 1]);
+  t.deepEqual(await storedDefinitions(id), { draft: [stored], snapshots: [stored] });
+
+  for (const rest of ['', '?version=1']) {
+    const res = await s.request(path(project.id, id, rest), { token: alice.token });
+    const text = await res.text();
+    t.is(res.status, 200, rest);
+    t.is(res.headers.get('content-type'), 'application/json; charset=utf-8');
+    t.true(text.endsWith(`,"definition":${stored}}`), `${rest}: ${text.slice(0, 400)}`);
+    t.like(JSON.parse(text), { kind: rest ? 'version' : 'existing', id, name: 'num', lock_version: 1, version: 1 });
+  }
+
+  // An edit keeps the exact numbers too; reset restores the snapshot's and answers them as they are.
+  await ok(putText(alice, project.id, id, '{"action":"edit","name":"num","definition":{"prec":9007199254740995},"lock_version":1}'));
+  t.deepEqual(await storedDefinitions(id), { draft: ['{"prec": 9007199254740995}'], snapshots: [stored, '{"prec": 9007199254740995}'] });
+  await s.sql`update app.workflows set definition = '{"drift": true}' where id = ${id}`;
+  const reset = await s.request(path(project.id, id, '/reset'), { method: 'POST', token: alice.token });
+  const resetText = await reset.text();
+  t.is(reset.status, 200);
+  t.true(resetText.endsWith(',"definition":{"prec": 9007199254740995}}'), resetText);
+  t.like(JSON.parse(resetText), { id, name: 'num', lock_version: 2, deleted_at: null });
+});
+
+test('the body text PostgreSQL parses is held to the definition\'s limits, duplicate keys and all', async (t) => {
+  const alice = await createTestUser(s);
+  const project = await createTestProject(s, alice);
+  const id = randomUUID();
+  // JSON.parse and jsonb both keep the last of duplicate keys.
+  await ok(putText(alice, project.id, id, '{"action":"new","name":"dup","definition":{"a":1},"definition":{"b":1e400,"b":2.50}}'));
+  t.deepEqual((await storedDefinitions(id)).draft, ['{"b": 2.50}']);
+
+  const other = randomUUID();
+  const cases: Array<[string, string]> = [
+    // 1e131071 is 9 bytes sent and 22 stored, but 131,072 read back: eight of them pass the 1 MiB a definition may have.
+    [`{"action":"new","name":"X","definition":{"n":[${Array(8).fill('1e131071').join(',')}]}}`, 'definition: larger than 1048576 bytes of JSON'],
+    [`{"action":"new","name":"X","definition":{"n":"${'1'.repeat(1024 * 1024 - 200)}","m":0.${'1'.repeat(300)}}}`, 'definition: larger than 1048576 bytes of JSON'],
+    // Deeper than PostgreSQL's JSON parser can recurse, where JSON.parse drops it (a duplicate key): a 500 unchecked.
+    [`{"action":"new","name":"X","definition":${'{"d":'.repeat(200_000)}{}${'}'.repeat(200_000)},"definition":{}}`, 'The body is nested deeper than 65 levels.'],
+    [`{"action":"new","name":"X","definition":${'['.repeat(65)}${']'.repeat(65)},"definition":{}}`, 'The body is nested deeper than 65 levels.'],
+  ];
+  for (const [text, message] of cases) {
+    const [status, body] = await answer(putText(alice, project.id, other, text));
+    t.deepEqual([status, body], [422, { error: 'invalid', message }], text.slice(0, 80));
+  }
+  t.deepEqual(await rows(other), []);
+  // Exactly at the depth limit, through the body's own nesting: accepted.
+  const [atLimit] = await answer(putText(alice, project.id, other, `{"action":"new","name":"X","definition":${'{"d":'.repeat(63)}{}${'}'.repeat(63)},"definition":{}}`));
+  t.is(atLimit, 201);
+  // Numbers past what numeric holds are PostgreSQL's bad input.
+  const [overflow, overflowBody] = await answer(putText(alice, project.id, randomUUID(), '{"action":"new","name":"Y","definition":{"n":1e131072}}'));
+  t.deepEqual([overflow, overflowBody.error], [400, 'bad_request']);
+});
+
 function nested(depth: number): Record<string, unknown> {
   let value: Record<string, unknown> = {};
   for (let i = 1; i < depth; i++) value = { d: value };
