@@ -12,13 +12,13 @@ import {
 } from '../../sql/workflows.queries.ts';
 import type { Deps } from '../http/deps.ts';
 import { HttpError } from '../http/errors.ts';
-import { parseBody, parseParam, parseQuery } from '../http/validate.ts';
+import { noQuery, parseBody, parseParam, parseQuery, uuidParam } from '../http/validate.ts';
 import type { Access } from '../identity/principal.ts';
 import { principalIds } from '../identity/principal.ts';
 import { requireProjectRole } from '../identity/auth.ts';
 
 // Lowercased: the database prints uuids in lowercase, and ids are compared with what it returns.
-const idParam = z.uuid().transform((s) => s.toLowerCase());
+const idParam = uuidParam.transform((s) => s.toLowerCase());
 
 /** Generous for a workflow (Lightning's are a few kB), far below the 10 MB body limit. */
 export const MAX_DEFINITION_BYTES = 1024 * 1024;
@@ -199,7 +199,7 @@ export function workflowsRoutes(router: Router, { db, auth }: Deps): void {
     respondWithDefinition(ctx, resolvedFields(row!), row!.definition!);
   });
 
-  router.put('/api/projects/:project_id/workflows/:id', async (ctx) => {
+  router.put('/api/projects/:project_id/workflows/:id', noQuery, async (ctx) => {
     const projectId = parseParam(ctx.params.project_id, idParam, 'project');
     const id = parseParam(ctx.params.id, idParam, 'workflow');
     const body = parseBody(ctx, saveBody);
@@ -231,7 +231,7 @@ export function workflowsRoutes(router: Router, { db, auth }: Deps): void {
     };
   });
 
-  router.delete('/api/projects/:project_id/workflows/:id', async (ctx) => {
+  router.delete('/api/projects/:project_id/workflows/:id', noQuery, async (ctx) => {
     const projectId = parseParam(ctx.params.project_id, idParam, 'project');
     const id = parseParam(ctx.params.id, idParam, 'workflow');
     await authorizeFound(ctx, projectId, id, 'write');
@@ -239,7 +239,7 @@ export function workflowsRoutes(router: Router, { db, auth }: Deps): void {
     ctx.status = 204;
   });
 
-  router.post('/api/projects/:project_id/workflows/:id/reset', async (ctx) => {
+  router.post('/api/projects/:project_id/workflows/:id/reset', noQuery, async (ctx) => {
     const projectId = parseParam(ctx.params.project_id, idParam, 'project');
     const id = parseParam(ctx.params.id, idParam, 'workflow');
     await authorizeFound(ctx, projectId, id, 'write');

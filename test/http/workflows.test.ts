@@ -388,3 +388,14 @@ test('no token is 401', async (t) => {
   const [status] = await answer(s.request(`/api/projects/${randomUUID()}/workflows/${randomUUID()}`, { method: 'PUT', json: { action: 'new', name: 'X', definition: {} } }));
   t.is(status, 401);
 });
+
+test('any 8-4-4-4-12 hex string is a workflow id, RFC variant bits or not, as PostgreSQL takes it', async (t) => {
+  const alice = await createTestUser(s);
+  const project = await createTestProject(s, alice);
+  const id = '11111111-1111-1111-1111-111111111111';
+  const [status, body] = await answer(put(alice, project.id, id.toUpperCase(), { action: 'new', name: 'Ones', definition: {} }));
+  t.is(status, 201);
+  t.like(body, { kind: 'new', id, project_id: project.id });
+  const [got] = await answer(s.request(path(project.id, id), { token: alice.token }));
+  t.is(got, 200);
+});
