@@ -87,7 +87,8 @@ export class Auth {
   async authenticate(ctx: Context): Promise<Principal> {
     if (ctx.state.principal) return ctx.state.principal;
     const header = ctx.get('authorization');
-    const match = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/.exec(header);
+    // RFC 9110 §11.1: the scheme is case-insensitive ("bearer" is as good as "Bearer"), and one or more spaces follow it.
+    const match = /^Bearer +([A-Za-z0-9_.-]{1,4096})$/i.exec(header);
     if (!match) throw unauthorized(header ? 'Malformed Authorization header; expected "Bearer <token>".' : undefined);
     const principal = await this.verify(match[1]!);
     if (principal.kind === 'user') await this.assertNotRevoked(principal);

@@ -94,12 +94,22 @@ test('a run token without exp, or with a malformed subject, is refused', async (
   await assert401(t, await signed(claims({ sub: `user:not-a-uuid` })));
 });
 
+test('the auth scheme is case-insensitive (RFC 9110 §11.1)', async (t) => {
+  const token = await signed(claims());
+  for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+    const res = await s.request('/api/projects', { headers: { authorization: `${scheme} ${token}` } });
+    t.is(res.status, 200, scheme);
+  }
+  t.is((await s.request('/api/projects', { headers: { authorization: `Bearer  ${token}` } })).status, 200, 'two spaces');
+});
+
 test('garbage and malformed Authorization headers are refused', async (t) => {
   await assert401(t, 'garbage');
   await assert401(t, 'a.b.c');
   await assert401(t, `${b64({ alg: 'ES256' })}.${b64(claims())}.${'A'.repeat(86)}`);
   await assert401(t, undefined, 'Basic dXNlcjpwYXNz');
   await assert401(t, undefined, 'Bearer');
+  await assert401(t, undefined, 'Bearertoken');
   await assert401(t, undefined, `Bearer ${'x'.repeat(5000)}`);
 });
 
