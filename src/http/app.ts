@@ -38,9 +38,9 @@ export function createApp(deps: Deps): App {
       // The router answers 501 for a method it implements on no route at all (TRACE, PROPFIND…); to the
       // client that is still a method this resource does not allow, and no client input may produce a 5xx.
       if ((ctx.status === 405 || ctx.status === 501) && ctx.body == null) {
-        throw new HttpError(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}.`, {
-          allow: ctx.response.get('allow'),
-        });
+        const allow = ctx.response.get('allow');
+        // The Allow header for HTTP clients, and the same list in the body, as errors.md promises.
+        throw new HttpError(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}.`, { allow }, { allow });
       }
     } catch (error) {
       const mapped = toHttpError(error);

@@ -45,7 +45,14 @@ test('a known route with the wrong method is 405 with an Allow header', async (t
   const res = await s.request('/healthz', { method: 'DELETE' });
   t.is(res.status, 405);
   t.is(res.headers.get('allow'), 'HEAD, GET');
-  t.deepEqual(await res.json(), { error: 'method_not_allowed', message: 'DELETE is not allowed on /healthz.' });
+  t.deepEqual(await res.json(), { error: 'method_not_allowed', message: 'DELETE is not allowed on /healthz.', allow: 'HEAD, GET' });
+});
+
+test('a 405 names the allowed methods in the Allow header and the body', async (t) => {
+  const res = await s.request('/api/projects', { method: 'PUT' });
+  t.is(res.status, 405);
+  t.is(res.headers.get('allow'), 'POST, HEAD, GET');
+  t.deepEqual(await res.json(), { error: 'method_not_allowed', message: 'PUT is not allowed on /api/projects.', allow: 'POST, HEAD, GET' });
 });
 
 test('malformed JSON is 400, never 500', async (t) => {

@@ -265,7 +265,7 @@ test.serial('SIGTERM drains an in-flight request (a slowly sent body) and refuse
   const res = parseResponse(received);
   t.is(res.status, 405);
   t.is(res.headers.allow, 'HEAD, GET');
-  t.deepEqual(JSON.parse(res.body), { error: 'method_not_allowed', message: 'POST is not allowed on /healthz.' });
+  t.deepEqual(JSON.parse(res.body), { error: 'method_not_allowed', message: 'POST is not allowed on /healthz.', allow: 'HEAD, GET' });
 
   t.deepEqual(await until('exit after draining', 30_000, () => proc.exit), { code: 0, signal: null }, proc.stderr());
   const requests = logLines(proc).filter((l) => l.msg === 'request' && l.path === '/healthz' && l.method === 'POST');
