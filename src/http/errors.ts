@@ -65,6 +65,7 @@ export const sqlstateMap: Readonly<Record<string, Mapping>> = {
   '22P02': { status: 400, error: 'bad_request', message: 'A value has an invalid format.' },
   '22007': { status: 400, error: 'bad_request', message: 'A date or time has an invalid format.' },
   '22008': { status: 400, error: 'bad_request', message: 'A date or time is out of range.' },
+  '22009': { status: 400, error: 'bad_request', message: 'A time zone offset is out of range.' },
   '22003': { status: 400, error: 'bad_request', message: 'A number is out of range.' },
   '22023': { status: 400, error: 'bad_request', message: 'A parameter has an invalid value.' },
   '2201W': { status: 400, error: 'bad_request', message: 'A limit is out of range.' },

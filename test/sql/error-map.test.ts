@@ -32,6 +32,7 @@ const expected: Record<string, [status: number, error: string, retryAfter: boole
   '22P02': [400, 'bad_request', false], // invalid_text_representation
   '22007': [400, 'bad_request', false], // invalid_datetime_format
   '22008': [400, 'bad_request', false], // datetime_field_overflow
+  '22009': [400, 'bad_request', false], // invalid_time_zone_displacement_value
   '22003': [400, 'bad_request', false], // numeric_value_out_of_range
   '22023': [400, 'bad_request', false], // invalid_parameter_value
   '2201W': [400, 'bad_request', false], // invalid_row_count_in_limit_clause
@@ -153,6 +154,8 @@ test('real errors from ordinary statements map like their raised SQLSTATEs', asy
       [`select 'abc'::int`, '22P02'],
       [`select 'not a date'::date`, '22007'],
       [`select '2024-13-45'::date`, '22008'],
+      // A collections date filter's offset beyond ±15:59 (the route passes the filter as text).
+      [`select '2020-01-01T00:00:00+99'::text::timestamptz`, '22009'],
       [`select 2147483647::int + 1`, '22003'],
       [`select generate_series(1, 10, 0)`, '22023'],
       [`select 1 limit -1`, '2201W'],
