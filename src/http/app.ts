@@ -3,12 +3,21 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { jsonBody } from './body.ts';
 import type { Deps } from './deps.ts';
-import { HttpError, respondWithError, toHttpError } from './errors.ts';
+import { badRequest, HttpError, respondWithError, toHttpError } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { routeModules } from './routes.ts';
 
 const requestIdPattern = /^[\w.:-]{1,128}$/;
+
+function decodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface App {
   koa: Koa;
@@ -29,6 +38,9 @@ export function createApp(deps: Deps): App {
     ctx.state.requestId = requestId;
     ctx.set('x-request-id', requestId);
     try {
+      // @koa/router keeps a segment it cannot decode as it came, so `/…/%FF` would name the key "%FF",
+      // the same one `/…/%25FF` names. Refuse such a path before anything reads it.
+      if (!decodable(ctx.path)) throw badRequest('The request path is not valid percent-encoded UTF-8.');
       await next();
       // The router's 501 comes with an empty Allow when no route has this path at all: that is an unknown path.
       const unknownPath = ctx.status === 501 && ctx.body == null && ctx.response.get('allow') === '';

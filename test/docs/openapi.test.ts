@@ -94,6 +94,8 @@ test('the response check refuses what the document does not declare, naming rout
   t.throws(() => checkResponse(x('PUT', '/api/projects', 200)), { message: /PUT is not documented for \/api\/projects/ });
   t.notThrows(() => checkResponse(x('PUT', '/api/projects', 405)));
   t.notThrows(() => checkResponse(x('POST', '/healthz', 415)), 'the body parser answers before routing');
+  t.notThrows(() => checkResponse(x('GET', '/nowhere/%FF', 400)), 'a malformed path is refused before routing');
+  t.throws(() => checkResponse(x('GET', '/nowhere/%25FF', 400)), { message: /the path is not documented/ });
 
   const ok = x('GET', project, 200);
   const check = checkResponse(ok);

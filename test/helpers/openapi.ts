@@ -67,6 +67,15 @@ function validatorFor(path: string, method: string, status: string, mediaType: s
 const mediaTypeOf = (contentType: string | null) => (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 const isJson = (mediaType: string) => mediaType === 'application/json' || mediaType.endsWith('+json');
 
+function decodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const methodsWithBody = new Set(['POST', 'PUT', 'PATCH']);
 const bodyParserStatuses = new Set([400, 413, 415]);
 
@@ -101,6 +110,11 @@ export function checkResponse(x: Exchange): BodyCheck {
   // The JSON body parser runs before routing: a bad body answers 400/413/415 wherever it was sent.
   if (!operation && bodyParserStatuses.has(x.status) && methodsWithBody.has(x.method)) {
     if (!isJson(mediaType)) fail(`the body parser answered ${mediaType || 'no content type'}, not the JSON error`);
+    return { kind: 'json', validate: errorSchema() };
+  }
+  // The path is checked before routing: one that is not valid percent-encoded UTF-8 answers 400 wherever it was sent.
+  if (x.status === 400 && !decodable(x.path)) {
+    if (!isJson(mediaType)) fail(`a malformed path answered ${mediaType || 'no content type'}, not the JSON error`);
     return { kind: 'json', validate: errorSchema() };
   }
   if (!documented) {

@@ -367,3 +367,26 @@ test('keys with URL-encoded characters round-trip through the path', async (t) =
   t.is(((await ok(c.get(`odd/${encodeURIComponent(key)}`))) as Item).key, key);
   t.deepEqual(await (await c.del(`odd/${encodeURIComponent(key)}`)).json(), { key, deleted: 1, error: null });
 });
+
+test('a path that is not valid percent-encoded UTF-8 is 400, not a key spelled with its escapes', async (t) => {
+  const { owner, project } = await setup();
+  await createCollection(owner, project.id, 'raw');
+  const c = client(2, owner.token, project.id);
+  const malformed = { error: 'bad_request', message: 'The request path is not valid percent-encoded UTF-8.' };
+  // %FF%FE is not UTF-8, %ED%A0%80 encodes a lone surrogate, %E0%A4 is cut short, %G1 is no escape at all.
+  for (const key of ['%FF%FE', '%ED%A0%80', '%E0%A4', '%G1', 'ok%']) {
+    const put = await c.put(`raw/${key}`, { value: 'v' });
+    t.is(put.status, 400, key);
+    t.deepEqual(await put.json(), malformed, key);
+  }
+  t.deepEqual(await keysIn('raw', project.id), []);
+  // Refused before authentication and routing: the same answer without a token, or on no route at all.
+  for (const path of ['/collections/raw/%FF', '/nowhere/%FF']) {
+    const res = await s.request(path);
+    t.is(res.status, 400, path);
+    t.deepEqual(await res.json(), malformed, path);
+  }
+  // The escaped spelling is an ordinary key named with its percent signs.
+  await ok(c.put('raw/%25FF%25FE', { value: 'v' }));
+  t.deepEqual(await keysIn('raw', project.id), ['%FF%FE']);
+});
