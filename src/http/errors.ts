@@ -115,12 +115,11 @@ export function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
   if (error instanceof TransactionRetryExhausted) return fromMapping(sqlstateMap['40001']!);
   if (error instanceof LongWorkQueueFull) return fromMapping(longWorkBusy);
-  const e = error as PgLikeError & { status?: number; expose?: boolean; type?: string };
+  const e = error as PgLikeError & { status?: number; expose?: boolean };
   if (typeof e !== 'object' || e === null) return undefined;
-  // Body parser errors carry an HTTP status of their own (co-body's JSON syntax errors are not marked `expose`).
-  if (typeof e.status === 'number' && (e.expose || error instanceof SyntaxError) && e.status >= 400 && e.status < 500) {
-    return fromBodyError(e.status, error instanceof SyntaxError ? 'entity.parse.failed' : e.type, e.message);
-  }
+  // The body parser (body.ts) throws HttpErrors; this is the backstop for an http-errors error from a
+  // middleware library, whose `expose` says its message is meant for the client.
+  if (typeof e.status === 'number' && e.expose && e.status >= 400 && e.status < 500) return fromExposed(e.status, e.message);
   const code = e.code ?? '';
   const custom = customSqlstate.exec(code);
   if (custom) {
@@ -146,18 +145,14 @@ function fromMapping(m: Mapping, constraint?: string): HttpError {
   return new HttpError(m.status, m.error, message, headers);
 }
 
-function fromBodyError(status: number, type: string | undefined, message: string | undefined): HttpError {
+function fromExposed(status: number, message: string | undefined): HttpError {
   switch (status) {
     case 413:
       return new HttpError(413, 'payload_too_large', 'The request body is too large.');
     case 415:
-      return new HttpError(415, 'unsupported_media_type', message ?? 'Unsupported content encoding.');
+      return new HttpError(415, 'unsupported_media_type', message ?? 'Unsupported media type.');
     default:
-      return new HttpError(
-        status,
-        'bad_request',
-        type === 'entity.parse.failed' ? 'The request body is not valid JSON.' : (message ?? 'Bad request.'),
-      );
+      return new HttpError(status, 'bad_request', message ?? 'Bad request.');
   }
 }
 

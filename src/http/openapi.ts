@@ -108,14 +108,14 @@ const retryAfter: Header = { description: 'Seconds to wait before retrying.', sc
 
 /** The generic meaning of each error status; a route may add its own words. */
 const errorText: Record<number, string> = {
-  400: '`bad_request`: the body is not JSON, a query parameter is unknown or malformed, a header or cursor is malformed, or the path is not valid percent-encoded UTF-8.',
+  400: '`bad_request`: the body is not JSON or not valid data of its `Content-Encoding`, a query parameter is unknown or malformed, a header or cursor is malformed, or the path is not valid percent-encoded UTF-8.',
   401: '`unauthorized`: no bearer token, or one that is malformed, expired, revoked or not ours (`WWW-Authenticate: Bearer`).',
   403: '`forbidden`: the token reaches the project but its role is too small (or a run token on a personal-token route).',
   404: '`not_found`: no such thing, or a project the token cannot reach (its existence is never revealed), or a malformed id.',
   409: '`conflict`: the request conflicts with the current state.',
   413: '`payload_too_large`: the body is larger than `SANDBAR_BODY_LIMIT_BYTES` (10 MB by default).',
   415: '`unsupported_media_type`: a request body that is not `application/json`, or a content encoding we do not accept.',
-  422: '`invalid`: the JSON body has the wrong shape (unknown fields included) or a value fails a database check.',
+  422: '`invalid`: the JSON body is not an object, not valid UTF-8, has a string that is not well-formed Unicode or a `__proto__` key, has the wrong shape (unknown fields included), or a value fails a database check.',
   503: '`database_unavailable`, `busy` (serialization failure or deadlock after retries, lock timeout, or every long-pool slot held by streams, merges and large deletes) or `timeout` (statement timeout); retry after `Retry-After`.',
 };
 
@@ -167,6 +167,7 @@ function operation(method: Method, spec: OperationSpec): Operation {
     add(400);
     add(413);
     add(415);
+    add(422);
   }
   // The path is decoded before routing; only a parameter segment can carry a malformed escape to a route.
   if (spec.params?.length) add(400);
@@ -834,7 +835,7 @@ function buildDocument(): OpenApiDocument {
         'Projects and sandboxes, collections (wire-compatible with OpenFn Lightning\'s collections API), workflows and fleet releases, with the rules in PostgreSQL.',
         'Every error is JSON `{"error": "<code>", "message": "<text>"}`, sometimes with more fields (docs/errors.md lists every code). Every response carries `x-request-id` (yours, when you send a well-formed one).',
         'A query parameter a route does not take answers 400 `bad_request` on every route that needs a token; the public routes (health, metrics, this document, the console) ignore the query string.',
-        'A path no route serves answers 404 `not_found`; a method a path does not serve answers 405 `method_not_allowed` with `Allow`. A path that is not valid percent-encoded UTF-8 (`%FF`) answers 400 `bad_request` wherever it was sent. A POST, PUT or PATCH body is parsed before routing, so a body that is not JSON (415), too large (413) or malformed (400) is refused wherever it was sent. A bug answers 500 `internal` with a `request_id` to find it in the logs; no documented request should ever get one.',
+        'A path no route serves answers 404 `not_found`; a method a path does not serve answers 405 `method_not_allowed` with `Allow`. A path that is not valid percent-encoded UTF-8 (`%FF`) answers 400 `bad_request` wherever it was sent. A POST, PUT or PATCH body is parsed before routing, so a body that is not JSON or in a `Content-Encoding` other than identity, gzip, deflate or br (415), too large (413), malformed (400), or valid JSON but not an object in well-formed UTF-8 (422) is refused wherever it was sent. A bug answers 500 `internal` with a `request_id` to find it in the logs; no documented request should ever get one.',
         'Authenticate with `Authorization: Bearer <token>`. A project the token cannot reach answers 404 (its existence is never revealed); too small a role answers 403.',
       ].join('\n\n'),
     },

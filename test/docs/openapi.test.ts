@@ -63,7 +63,7 @@ test('every operation has a unique operationId, declares its errors in the share
       }
       if (op['x-access'] !== 'public') t.truthy(op.responses['401'], `${method} ${path} must declare 401`);
       if (method !== 'get' && method !== 'delete') {
-        for (const status of ['400', '413', '415']) t.truthy(op.responses[status], `${method} ${path} must declare ${status}`);
+        for (const status of ['400', '413', '415', '422']) t.truthy(op.responses[status], `${method} ${path} must declare ${status}`);
       }
     }
   }

@@ -77,7 +77,7 @@ function decodable(path: string): boolean {
 }
 
 const methodsWithBody = new Set(['POST', 'PUT', 'PATCH']);
-const bodyParserStatuses = new Set([400, 413, 415]);
+const bodyParserStatuses = new Set([400, 413, 415, 422]);
 
 export interface Exchange {
   method: string;
@@ -107,7 +107,7 @@ export function checkResponse(x: Exchange): BodyCheck {
   const documented = matchPath(x.path);
   const mediaType = mediaTypeOf(x.contentType);
   const operation = documented ? openApiDocument.paths[documented]![(x.method === 'HEAD' ? 'get' : x.method.toLowerCase()) as Method] : undefined;
-  // The JSON body parser runs before routing: a bad body answers 400/413/415 wherever it was sent.
+  // The JSON body parser runs before routing: a bad body answers 400/413/415/422 wherever it was sent.
   if (!operation && bodyParserStatuses.has(x.status) && methodsWithBody.has(x.method)) {
     if (!isJson(mediaType)) fail(`the body parser answered ${mediaType || 'no content type'}, not the JSON error`);
     return { kind: 'json', validate: errorSchema() };
