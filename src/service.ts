@@ -67,7 +67,7 @@ export async function startService(config: Config, log: Logger, database: Databa
   try {
     auth = new Auth(await loadSigningKey(config), config, db, log);
     app = createApp({ config, db, log, auth });
-    http = await listen(app.koa, config.HOST, config.PORT);
+    http = await listen(app.koa, config.HOST, config.PORT, { bodyLimitBytes: config.SANDBAR_BODY_LIMIT_BYTES });
   } catch (error) {
     await db.end(1);
     throw error;

@@ -1,8 +1,11 @@
 /**
- * Request bodies: content codings, and what JSON the parser takes. Every
- * refusal is a 4xx with the JSON error shape.
+ * Request bodies (content codings, what JSON the parser takes) and what Node's
+ * HTTP layer refuses before Koa sees a request (oversized headers, garbage,
+ * Expect): all answer the JSON error shape with an x-request-id.
  */
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import test from 'ava';
 import { createTestProject, createTestUser, ok, type TestUser } from '../helpers/identity.ts';
@@ -182,4 +185,98 @@ test('a lone surrogate escape in a string or key is 422 everywhere; a surrogate 
   await ok(put('{"value":"\\ud83d\\ude00 \\u00e9"}'));
   const [item] = await s.sql`select i.value from app.items i join app.collections c on c.id = i.collection_id where c.project_id = ${project.id}`;
   t.is(item!.value, '\u{1F600} é');
+});
+
+// ---- what Node refuses before Koa ----
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Writes `request` on a fresh connection and reads everything until the server closes it. */
+function rawExchange(request: string | Uint8Array): Promise<RawResponse> {
+  const url = new URL(s.url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(url.port), url.hostname);
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const end = raw.indexOf('\r\n\r\n');
+      const [statusLine, ...lines] = raw.slice(0, end).split('\r\n');
+      const headers = Object.fromEntries(lines.map((h) => [h.slice(0, h.indexOf(':')).toLowerCase(), h.slice(h.indexOf(':') + 1).trim()]));
+      resolve({ status: Number(statusLine!.split(' ')[1]), headers, body: raw.slice(end + 4) });
+    });
+    socket.write(request);
+  });
+}
+
+test('a request line and headers over 16 KiB are 431 with the JSON error and a request id', async (t) => {
+  const res = await rawExchange(`GET /${'a'.repeat(20 * 1024)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  t.is(res.status, 431);
+  t.is(res.headers['content-type'], 'application/json; charset=utf-8');
+  t.regex(res.headers['x-request-id'] ?? '', uuidLike);
+  t.deepEqual(JSON.parse(res.body), { error: 'headers_too_large', message: 'The request line and headers are too large (16 KiB at most).' });
+  const header = await rawExchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nx-big: ${'b'.repeat(20 * 1024)}\r\n\r\n`);
+  t.is(header.status, 431);
+});
+
+test('a request that is not HTTP is 400 with the JSON error and a request id', async (t) => {
+  for (const request of ['NONSENSE\r\n\r\n', 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 'GET /healthz HTTP/1.1\r\nbad header\r\n\r\n']) {
+    const res = await rawExchange(request);
+    t.is(res.status, 400, JSON.stringify(request));
+    t.regex(res.headers['x-request-id'] ?? '', uuidLike);
+    t.deepEqual(JSON.parse(res.body), { error: 'bad_request', message: 'The request is not valid HTTP/1.1.' });
+  }
+});
+
+test('an Expect other than 100-continue is 417 with the JSON error and a request id', async (t) => {
+  const res = await rawExchange('GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\n\r\n');
+  t.is(res.status, 417);
+  t.regex(res.headers['x-request-id'] ?? '', uuidLike);
+  t.deepEqual(JSON.parse(res.body), { error: 'expectation_failed', message: 'The only Expect this server meets is 100-continue.' });
+});
+
+/** A POST with `Expect: 100-continue`; sends `body` only if the server says 100 Continue. */
+function expectContinue(path: string, length: number, body: () => string | Buffer): Promise<{ continued: boolean; status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    let continued = false;
+    const req = http.request(`${s.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(length), expect: '100-continue', authorization: `Bearer ${owner.token}` },
+    });
+    req.on('continue', () => {
+      continued = true;
+      req.end(body());
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ continued, status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+}
+
+test('Expect: 100-continue with a declared body over the limit is 413 without 100 Continue, so nothing is uploaded', async (t) => {
+  const length = 10 * 1024 * 1024 + 1;
+  const res = await expectContinue('/api/projects', length, () => {
+    throw new Error('the server said 100 Continue to an oversized body');
+  });
+  t.false(res.continued);
+  t.is(res.status, 413);
+  t.regex(String(res.headers['x-request-id']), uuidLike);
+  t.deepEqual(JSON.parse(res.body), { error: 'payload_too_large', message: 'The request body is too large.' });
+
+  // Within the limit: 100 Continue, then the request as usual.
+  const name = `continued ${randomUUID()}`;
+  const body = JSON.stringify({ name });
+  const small = await expectContinue('/api/projects', Buffer.byteLength(body), () => body);
+  t.true(small.continued);
+  t.is(small.status, 201);
+  t.is((JSON.parse(small.body) as { name: string }).name, name);
 });
