@@ -4,7 +4,7 @@ import { LongWorkQueueFull, TransactionRetryExhausted } from '../db/db.ts';
 /**
  * The one error map: every failure a handler or the database raises becomes
  * an HTTP status and a body `{"error": code, "message": text}` here, and only
- * here. docs/errors.md lists every entry; test/http/errors.test.ts exercises each.
+ * here. docs/errors.md lists every entry; test/sql/error-map.test.ts exercises each.
  */
 export class HttpError extends Error {
   constructor(
