@@ -10,7 +10,8 @@ import { routeModules } from './routes.ts';
 
 const requestIdPattern = /^[\w.:-]{1,128}$/;
 
-function decodable(path: string): boolean {
+/** Whether `path` is valid percent-encoded UTF-8 (the test helpers' OpenAPI check asks the same). */
+export function decodable(path: string): boolean {
   try {
     decodeURIComponent(path);
     return true;

@@ -9,6 +9,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { openApiDocument, type Method, type ResponseObject } from '../../src/http/openapi.ts';
+import { decodable } from '../../src/http/app.ts';
 
 // ajv-formats is CommonJS with a default export; under NodeNext its type is the module namespace.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -67,14 +68,6 @@ function validatorFor(path: string, method: string, status: string, mediaType: s
 const mediaTypeOf = (contentType: string | null) => (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 const isJson = (mediaType: string) => mediaType === 'application/json' || mediaType.endsWith('+json');
 
-function decodable(path: string): boolean {
-  try {
-    decodeURIComponent(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const methodsWithBody = new Set(['POST', 'PUT', 'PATCH']);
 const bodyParserStatuses = new Set([400, 413, 415, 422]);
