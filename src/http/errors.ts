@@ -168,10 +168,15 @@ function parseHint(hint: string | undefined): Record<string, unknown> {
 }
 
 /** Writes an HttpError onto the response. */
+/** The JSON body of an error: `{"error": code, "message": text}` and its extra fields. */
+export function errorJson(error: HttpError): Record<string, unknown> {
+  // Extra fields (e.g. from a PL/pgSQL JSON hint) never replace the error code or message.
+  const { error: _error, message: _message, ...extra } = error.extra;
+  return { error: error.code, message: error.message, ...extra };
+}
+
 export function respondWithError(ctx: Context, error: HttpError): void {
   ctx.status = error.status;
   for (const [k, v] of Object.entries(error.headers)) ctx.set(k, v);
-  // Extra fields (e.g. from a PL/pgSQL JSON hint) never replace the error code or message.
-  const { error: _error, message: _message, ...extra } = error.extra;
-  ctx.body = { error: error.code, message: error.message, ...extra };
+  ctx.body = errorJson(error);
 }

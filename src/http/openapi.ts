@@ -158,8 +158,10 @@ function operation(method: Method, spec: OperationSpec): Operation {
   const hasBody = method === 'post' || method === 'put' || method === 'patch';
   // Every route that needs a token refuses a query parameter it does not take (noQuery, parseQuery);
   // public routes ignore the query string.
-  if (spec.access !== 'public') add(400);
-  if (spec.access !== 'public') add(401);
+  if (spec.access !== 'public') {
+    add(400);
+    add(401);
+  }
   if (spec.access === 'user' || spec.access === 'write' || spec.access === 'manage' || spec.access === 'own') add(403);
   if (spec.access !== 'public' && spec.access !== 'user' && spec.access !== 'authenticated') add(404);
   // Any POST/PUT/PATCH body goes through the JSON body parser, whether the route reads it or not.

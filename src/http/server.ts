@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type Koa from 'koa';
 import { declaresTooLarge } from './body.ts';
-import { HttpError } from './errors.ts';
+import { errorJson, HttpError } from './errors.ts';
 
 export interface HttpServer {
   server: http.Server;
@@ -93,10 +93,12 @@ function clientError(code: string | undefined): HttpError {
   }
 }
 
+/** An error answered outside Koa: the body respondWithError would give, with the headers Koa would add. */
 function errorBody(error: HttpError): { headers: Record<string, string>; text: string } {
-  const text = JSON.stringify({ error: error.code, message: error.message });
+  const text = JSON.stringify(errorJson(error));
   return {
     headers: {
+      ...error.headers,
       'content-type': 'application/json; charset=utf-8',
       'content-length': String(Buffer.byteLength(text)),
       'x-request-id': randomUUID(),

@@ -14,7 +14,7 @@ import {
   setMember,
 } from '../../sql/identity.queries.ts';
 import type { Deps } from '../http/deps.ts';
-import { forbidden, notFound } from '../http/errors.ts';
+import { notFound } from '../http/errors.ts';
 import { noQuery, parseBody, parseParam, uuidParam } from '../http/validate.ts';
 import { principalIds } from './principal.ts';
 
@@ -128,12 +128,11 @@ export function identityRoutes(router: Router, { db, auth }: Deps): void {
   router.post('/api/projects/:id/runs', noQuery, async (ctx) => {
     const projectId = parseParam(ctx.params.id, uuidParam, 'project');
     await auth.authorize(ctx, projectId, 'write');
-    const principal = await auth.authenticate(ctx);
     // A run token that could start runs could renew itself for ever: a leaked one would never expire.
-    if (principal.kind !== 'user') throw forbidden('A run token cannot start runs; use a personal access token.');
+    const user = await auth.requireUser(ctx);
     const body = parseBody(ctx, newRun);
     const [run] = await createRun.run(
-      { projectId, workflowId: body.workflow_id ?? null, createdBy: principal.kind === 'user' ? principal.userId : null },
+      { projectId, workflowId: body.workflow_id ?? null, createdBy: user.userId },
       db.conn,
     );
     ctx.status = 201;
