@@ -201,27 +201,31 @@ export interface IResolveCollectionByNameQuery {
   result: IResolveCollectionByNameResult;
 }
 
-const resolveCollectionByNameIR: any = {"usedParamSet":{"key":true,"userId":true,"runId":true,"name":true,"projectId":true},"params":[{"name":"key","required":false,"transform":{"type":"scalar"},"locs":[{"a":560,"b":563}]},{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":688,"b":694}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":697,"b":702}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":757,"b":762}]},{"name":"projectId","required":false,"transform":{"type":"scalar"},"locs":[{"a":769,"b":778},{"a":812,"b":821}]}],"statement":"-- v1 addressing: the collections with this name in the projects the token reaches\n-- (a run token: its run's project only). Two rows back means ambiguous. Given a key,\n-- each row also carries that item's JSON (null: no such key), so a GET of one item\n-- is one round trip; the handler reads it only from a sole match whose role allows it.\nselect c.id as \"id!\", c.project_id as \"project_id!\", c.role as \"role!\",\n       (select app.item_json(i.key, i.value, i.created_at, i.updated_at)\n        from app.items i\n        where i.collection_id = c.id and i.key = :key::text) as item\nfrom (\n  select c.id, c.project_id, max(tp.role) as role\n  from app.collections c\n  join app.token_projects(:userId, :runId) tp on tp.project_id = c.project_id\n  where c.name = :name! and (:projectId::uuid is null or c.project_id = :projectId::uuid)\n  group by c.id, c.project_id\n  order by c.project_id\n  limit 2\n) c"};
+const resolveCollectionByNameIR: any = {"usedParamSet":{"key":true,"userId":true,"runId":true,"name":true,"projectId":true},"params":[{"name":"key","required":false,"transform":{"type":"scalar"},"locs":[{"a":767,"b":770}]},{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":955,"b":961}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":964,"b":969}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":972,"b":977}]},{"name":"projectId","required":false,"transform":{"type":"scalar"},"locs":[{"a":993,"b":1002},{"a":1037,"b":1046}]}],"statement":"-- v1 addressing: the collections with this name in the projects the token reaches\n-- (a run token: its run's project only). More than one row back means ambiguous. Given a key,\n-- each row also carries that item's JSON (null: no such key), so a GET of one item\n-- is one round trip; the handler reads it only from a sole match whose role allows it.\n-- A collection comes at most twice from app.token_collections (as a user's and as a\n-- run's), so three rows tell one match from several without reading every project\n-- that shares a common name.\nselect c.id as \"id!\", c.project_id as \"project_id!\", c.role as \"role!\",\n       (select app.item_json(i.key, i.value, i.created_at, i.updated_at)\n        from app.items i\n        where i.collection_id = c.id and i.key = :key::text) as item\nfrom (\n  select tc.collection_id as id, tc.project_id, max(tc.role) as role\n  from (\n    select tc.collection_id, tc.project_id, tc.role\n    from app.token_collections(:userId, :runId, :name!) tc\n    where :projectId::uuid is null or tc.project_id = :projectId::uuid\n    limit 3\n  ) tc\n  group by tc.collection_id, tc.project_id\n) c"};
 
 /**
  * Query generated from SQL:
  * ```
  * -- v1 addressing: the collections with this name in the projects the token reaches
- * -- (a run token: its run's project only). Two rows back means ambiguous. Given a key,
+ * -- (a run token: its run's project only). More than one row back means ambiguous. Given a key,
  * -- each row also carries that item's JSON (null: no such key), so a GET of one item
  * -- is one round trip; the handler reads it only from a sole match whose role allows it.
+ * -- A collection comes at most twice from app.token_collections (as a user's and as a
+ * -- run's), so three rows tell one match from several without reading every project
+ * -- that shares a common name.
  * select c.id as "id!", c.project_id as "project_id!", c.role as "role!",
  *        (select app.item_json(i.key, i.value, i.created_at, i.updated_at)
  *         from app.items i
  *         where i.collection_id = c.id and i.key = :key::text) as item
  * from (
- *   select c.id, c.project_id, max(tp.role) as role
- *   from app.collections c
- *   join app.token_projects(:userId, :runId) tp on tp.project_id = c.project_id
- *   where c.name = :name! and (:projectId::uuid is null or c.project_id = :projectId::uuid)
- *   group by c.id, c.project_id
- *   order by c.project_id
- *   limit 2
+ *   select tc.collection_id as id, tc.project_id, max(tc.role) as role
+ *   from (
+ *     select tc.collection_id, tc.project_id, tc.role
+ *     from app.token_collections(:userId, :runId, :name!) tc
+ *     where :projectId::uuid is null or tc.project_id = :projectId::uuid
+ *     limit 3
+ *   ) tc
+ *   group by tc.collection_id, tc.project_id
  * ) c
  * ```
  */

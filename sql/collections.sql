@@ -25,21 +25,25 @@ select app.delete_collection(:id!) as "deleted!";
 
 /* @name resolveCollectionByName */
 -- v1 addressing: the collections with this name in the projects the token reaches
--- (a run token: its run's project only). Two rows back means ambiguous. Given a key,
+-- (a run token: its run's project only). More than one row back means ambiguous. Given a key,
 -- each row also carries that item's JSON (null: no such key), so a GET of one item
 -- is one round trip; the handler reads it only from a sole match whose role allows it.
+-- A collection comes at most twice from app.token_collections (as a user's and as a
+-- run's), so three rows tell one match from several without reading every project
+-- that shares a common name.
 select c.id as "id!", c.project_id as "project_id!", c.role as "role!",
        (select app.item_json(i.key, i.value, i.created_at, i.updated_at)
         from app.items i
         where i.collection_id = c.id and i.key = :key::text) as item
 from (
-  select c.id, c.project_id, max(tp.role) as role
-  from app.collections c
-  join app.token_projects(:userId, :runId) tp on tp.project_id = c.project_id
-  where c.name = :name! and (:projectId::uuid is null or c.project_id = :projectId::uuid)
-  group by c.id, c.project_id
-  order by c.project_id
-  limit 2
+  select tc.collection_id as id, tc.project_id, max(tc.role) as role
+  from (
+    select tc.collection_id, tc.project_id, tc.role
+    from app.token_collections(:userId, :runId, :name!) tc
+    where :projectId::uuid is null or tc.project_id = :projectId::uuid
+    limit 3
+  ) tc
+  group by tc.collection_id, tc.project_id
 ) c;
 
 /* @name resolveCollectionInProject */

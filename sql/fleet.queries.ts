@@ -95,7 +95,7 @@ export interface IServerAccessQuery {
   result: IServerAccessResult;
 }
 
-const serverAccessIR: any = {"usedParamSet":{"userId":true,"runId":true,"serverId":true,"handle":true},"params":[{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":668,"b":674}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":677,"b":682}]},{"name":"serverId","required":true,"transform":{"type":"scalar"},"locs":[{"a":735,"b":744},{"a":816,"b":825}]},{"name":"handle","required":false,"transform":{"type":"scalar"},"locs":[{"a":852,"b":858}]}],"statement":"-- The server's project and the token's role in it, in one query: a server in a\n-- project the token cannot reach returns no row, exactly like a missing server.\n-- Given a handle, the row also carries the release that holds it (release_id null:\n-- none), so a GET by handle is one round trip.\nselect a.project_id as \"project_id!\", a.role as \"role!\",\n       r.id as \"release_id?\", r.name as release_name, r.release_command as \"release_command?\",\n       r.effective_handle as \"release_handle?\", r.created_at as \"release_created_at?\", r.updated_at as \"release_updated_at?\"\nfrom (\n  select s.project_id, max(tp.role) as role\n  from app.servers s\n  join app.token_projects(:userId, :runId) tp on tp.project_id = s.project_id\n  where s.id = :serverId!\n  group by s.project_id\n) a\nleft join app.releases r on r.server_id = :serverId! and r.effective_handle = :handle::text"};
+const serverAccessIR: any = {"usedParamSet":{"userId":true,"runId":true,"serverId":true,"handle":true},"params":[{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":833,"b":839}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":842,"b":847}]},{"name":"serverId","required":true,"transform":{"type":"scalar"},"locs":[{"a":909,"b":918},{"a":989,"b":998}]},{"name":"handle","required":false,"transform":{"type":"scalar"},"locs":[{"a":1025,"b":1031}]}],"statement":"-- The server's project and the token's role in it, in one query: a server in a\n-- project the token cannot reach returns no row, exactly like a missing server.\n-- Given a handle, the row also carries the release that holds it (release_id null:\n-- none), so a GET by handle is one round trip. The role is asked of the server's one\n-- project (a joined app.token_projects was every project a superuser reaches, hashed).\nselect a.project_id as \"project_id!\", a.role as \"role!\",\n       r.id as \"release_id?\", r.name as release_name, r.release_command as \"release_command?\",\n       r.effective_handle as \"release_handle?\", r.created_at as \"release_created_at?\", r.updated_at as \"release_updated_at?\"\nfrom (\n  select s.project_id, r.role\n  from app.servers s\n  cross join lateral (\n    select max(tp.role) as role from app.token_projects(:userId, :runId) tp where tp.project_id = s.project_id\n  ) r\n  where s.id = :serverId! and r.role is not null\n) a\nleft join app.releases r on r.server_id = :serverId! and r.effective_handle = :handle::text"};
 
 /**
  * Query generated from SQL:
@@ -103,16 +103,18 @@ const serverAccessIR: any = {"usedParamSet":{"userId":true,"runId":true,"serverI
  * -- The server's project and the token's role in it, in one query: a server in a
  * -- project the token cannot reach returns no row, exactly like a missing server.
  * -- Given a handle, the row also carries the release that holds it (release_id null:
- * -- none), so a GET by handle is one round trip.
+ * -- none), so a GET by handle is one round trip. The role is asked of the server's one
+ * -- project (a joined app.token_projects was every project a superuser reaches, hashed).
  * select a.project_id as "project_id!", a.role as "role!",
  *        r.id as "release_id?", r.name as release_name, r.release_command as "release_command?",
  *        r.effective_handle as "release_handle?", r.created_at as "release_created_at?", r.updated_at as "release_updated_at?"
  * from (
- *   select s.project_id, max(tp.role) as role
+ *   select s.project_id, r.role
  *   from app.servers s
- *   join app.token_projects(:userId, :runId) tp on tp.project_id = s.project_id
- *   where s.id = :serverId!
- *   group by s.project_id
+ *   cross join lateral (
+ *     select max(tp.role) as role from app.token_projects(:userId, :runId) tp where tp.project_id = s.project_id
+ *   ) r
+ *   where s.id = :serverId! and r.role is not null
  * ) a
  * left join app.releases r on r.server_id = :serverId! and r.effective_handle = :handle::text
  * ```
@@ -241,7 +243,7 @@ export interface ICreateReleaseQuery {
   result: ICreateReleaseResult;
 }
 
-const createReleaseIR: any = {"usedParamSet":{"userId":true,"runId":true,"serverId":true,"name":true,"releaseCommand":true,"leastRole":true},"params":[{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":365,"b":371}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":374,"b":379}]},{"name":"serverId","required":true,"transform":{"type":"scalar"},"locs":[{"a":432,"b":441},{"a":567,"b":576}]},{"name":"name","required":false,"transform":{"type":"scalar"},"locs":[{"a":593,"b":597}]},{"name":"releaseCommand","required":false,"transform":{"type":"scalar"},"locs":[{"a":600,"b":614}]},{"name":"leastRole","required":true,"transform":{"type":"scalar"},"locs":[{"a":643,"b":653}]}],"statement":"-- Authorize and insert in one round trip: the insert runs only when the token's role\n-- in the server's project is at least :leastRole. No row back: no such server (or one\n-- the token cannot reach); id null: the role is too small. A taken handle raises 23505.\nwith a as (\n  select s.project_id, max(tp.role) as role\n  from app.servers s\n  join app.token_projects(:userId, :runId) tp on tp.project_id = s.project_id\n  where s.id = :serverId!\n  group by s.project_id\n), inserted as (\n  insert into app.releases (server_id, project_id, name, release_command)\n  select :serverId!, a.project_id, :name, :releaseCommand\n  from a\n  where a.role >= :leastRole!::app.project_role\n  returning id, server_id, name, release_command, effective_handle, created_at, updated_at\n)\nselect a.role as \"role!\", r.id as \"id?\", r.server_id as \"server_id?\", r.name, r.release_command,\n       r.effective_handle, r.created_at as \"created_at?\", r.updated_at as \"updated_at?\"\nfrom a\nleft join inserted r on true"};
+const createReleaseIR: any = {"usedParamSet":{"userId":true,"runId":true,"serverId":true,"name":true,"releaseCommand":true,"leastRole":true},"params":[{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":404,"b":410}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":413,"b":418}]},{"name":"serverId","required":true,"transform":{"type":"scalar"},"locs":[{"a":480,"b":489},{"a":614,"b":623}]},{"name":"name","required":false,"transform":{"type":"scalar"},"locs":[{"a":640,"b":644}]},{"name":"releaseCommand","required":false,"transform":{"type":"scalar"},"locs":[{"a":647,"b":661}]},{"name":"leastRole","required":true,"transform":{"type":"scalar"},"locs":[{"a":690,"b":700}]}],"statement":"-- Authorize and insert in one round trip: the insert runs only when the token's role\n-- in the server's project is at least :leastRole. No row back: no such server (or one\n-- the token cannot reach); id null: the role is too small. A taken handle raises 23505.\nwith a as (\n  select s.project_id, r.role\n  from app.servers s\n  cross join lateral (\n    select max(tp.role) as role from app.token_projects(:userId, :runId) tp where tp.project_id = s.project_id\n  ) r\n  where s.id = :serverId! and r.role is not null\n), inserted as (\n  insert into app.releases (server_id, project_id, name, release_command)\n  select :serverId!, a.project_id, :name, :releaseCommand\n  from a\n  where a.role >= :leastRole!::app.project_role\n  returning id, server_id, name, release_command, effective_handle, created_at, updated_at\n)\nselect a.role as \"role!\", r.id as \"id?\", r.server_id as \"server_id?\", r.name, r.release_command,\n       r.effective_handle, r.created_at as \"created_at?\", r.updated_at as \"updated_at?\"\nfrom a\nleft join inserted r on true"};
 
 /**
  * Query generated from SQL:
@@ -250,11 +252,12 @@ const createReleaseIR: any = {"usedParamSet":{"userId":true,"runId":true,"server
  * -- in the server's project is at least :leastRole. No row back: no such server (or one
  * -- the token cannot reach); id null: the role is too small. A taken handle raises 23505.
  * with a as (
- *   select s.project_id, max(tp.role) as role
+ *   select s.project_id, r.role
  *   from app.servers s
- *   join app.token_projects(:userId, :runId) tp on tp.project_id = s.project_id
- *   where s.id = :serverId!
- *   group by s.project_id
+ *   cross join lateral (
+ *     select max(tp.role) as role from app.token_projects(:userId, :runId) tp where tp.project_id = s.project_id
+ *   ) r
+ *   where s.id = :serverId! and r.role is not null
  * ), inserted as (
  *   insert into app.releases (server_id, project_id, name, release_command)
  *   select :serverId!, a.project_id, :name, :releaseCommand

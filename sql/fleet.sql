@@ -13,16 +13,18 @@ order by name, id;
 -- The server's project and the token's role in it, in one query: a server in a
 -- project the token cannot reach returns no row, exactly like a missing server.
 -- Given a handle, the row also carries the release that holds it (release_id null:
--- none), so a GET by handle is one round trip.
+-- none), so a GET by handle is one round trip. The role is asked of the server's one
+-- project (a joined app.token_projects was every project a superuser reaches, hashed).
 select a.project_id as "project_id!", a.role as "role!",
        r.id as "release_id?", r.name as release_name, r.release_command as "release_command?",
        r.effective_handle as "release_handle?", r.created_at as "release_created_at?", r.updated_at as "release_updated_at?"
 from (
-  select s.project_id, max(tp.role) as role
+  select s.project_id, r.role
   from app.servers s
-  join app.token_projects(:userId, :runId) tp on tp.project_id = s.project_id
-  where s.id = :serverId!
-  group by s.project_id
+  cross join lateral (
+    select max(tp.role) as role from app.token_projects(:userId, :runId) tp where tp.project_id = s.project_id
+  ) r
+  where s.id = :serverId! and r.role is not null
 ) a
 left join app.releases r on r.server_id = :serverId! and r.effective_handle = :handle::text;
 
@@ -61,11 +63,12 @@ where cur.id = :id! and cur.server_id = :serverId!;
 -- in the server's project is at least :leastRole. No row back: no such server (or one
 -- the token cannot reach); id null: the role is too small. A taken handle raises 23505.
 with a as (
-  select s.project_id, max(tp.role) as role
+  select s.project_id, r.role
   from app.servers s
-  join app.token_projects(:userId, :runId) tp on tp.project_id = s.project_id
-  where s.id = :serverId!
-  group by s.project_id
+  cross join lateral (
+    select max(tp.role) as role from app.token_projects(:userId, :runId) tp where tp.project_id = s.project_id
+  ) r
+  where s.id = :serverId! and r.role is not null
 ), inserted as (
   insert into app.releases (server_id, project_id, name, release_command)
   select :serverId!, a.project_id, :name, :releaseCommand

@@ -211,7 +211,7 @@ export interface IWorkflowAccessQuery {
   result: IWorkflowAccessResult;
 }
 
-const workflowAccessIR: any = {"usedParamSet":{"userId":true,"runId":true,"projectId":true,"id":true},"params":[{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":323,"b":329}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":332,"b":337}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":399,"b":409}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":610,"b":613}]}],"statement":"-- Authorization for a workflow route in one round trip: the token's role in the path's\n-- project (null: not reachable) and, when the id is already a workflow, its project and\n-- whether the token reaches that one too (to tell wrong_project from an unknown id).\nwith tp as (select project_id, role from app.token_projects(:userId, :runId))\nselect (select max(tp.role) from tp where tp.project_id = :projectId!) as role,\n       w.project_id as \"owner_project_id?\",\n       exists (select 1 from tp where tp.project_id = w.project_id) as \"reaches_owner!\"\nfrom (select) as one\nleft join app.workflows w on w.id = :id!"};
+const workflowAccessIR: any = {"usedParamSet":{"userId":true,"runId":true,"projectId":true,"id":true},"params":[{"name":"userId","required":false,"transform":{"type":"scalar"},"locs":[{"a":496,"b":502},{"a":652,"b":658}]},{"name":"runId","required":false,"transform":{"type":"scalar"},"locs":[{"a":505,"b":510},{"a":661,"b":666}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":538,"b":548}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":785,"b":788}]}],"statement":"-- Authorization for a workflow route in one round trip: the token's role in the path's\n-- project (null: not reachable) and, when the id is already a workflow, its project and\n-- whether the token reaches that one too (to tell wrong_project from an unknown id).\n-- token_projects is asked twice, each time for one project, rather than once in a shared\n-- CTE: a CTE used twice is materialized, every project a superuser reaches (all of them).\nselect (select max(tp.role) from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) as role,\n       w.project_id as \"owner_project_id?\",\n       exists (select 1 from app.token_projects(:userId, :runId) tp where tp.project_id = w.project_id) as \"reaches_owner!\"\nfrom (select) as one\nleft join app.workflows w on w.id = :id!"};
 
 /**
  * Query generated from SQL:
@@ -219,10 +219,11 @@ const workflowAccessIR: any = {"usedParamSet":{"userId":true,"runId":true,"proje
  * -- Authorization for a workflow route in one round trip: the token's role in the path's
  * -- project (null: not reachable) and, when the id is already a workflow, its project and
  * -- whether the token reaches that one too (to tell wrong_project from an unknown id).
- * with tp as (select project_id, role from app.token_projects(:userId, :runId))
- * select (select max(tp.role) from tp where tp.project_id = :projectId!) as role,
+ * -- token_projects is asked twice, each time for one project, rather than once in a shared
+ * -- CTE: a CTE used twice is materialized, every project a superuser reaches (all of them).
+ * select (select max(tp.role) from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) as role,
  *        w.project_id as "owner_project_id?",
- *        exists (select 1 from tp where tp.project_id = w.project_id) as "reaches_owner!"
+ *        exists (select 1 from app.token_projects(:userId, :runId) tp where tp.project_id = w.project_id) as "reaches_owner!"
  * from (select) as one
  * left join app.workflows w on w.id = :id!
  * ```

@@ -30,9 +30,10 @@ order by name, id;
 -- Authorization for a workflow route in one round trip: the token's role in the path's
 -- project (null: not reachable) and, when the id is already a workflow, its project and
 -- whether the token reaches that one too (to tell wrong_project from an unknown id).
-with tp as (select project_id, role from app.token_projects(:userId, :runId))
-select (select max(tp.role) from tp where tp.project_id = :projectId!) as role,
+-- token_projects is asked twice, each time for one project, rather than once in a shared
+-- CTE: a CTE used twice is materialized, every project a superuser reaches (all of them).
+select (select max(tp.role) from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) as role,
        w.project_id as "owner_project_id?",
-       exists (select 1 from tp where tp.project_id = w.project_id) as "reaches_owner!"
+       exists (select 1 from app.token_projects(:userId, :runId) tp where tp.project_id = w.project_id) as "reaches_owner!"
 from (select) as one
 left join app.workflows w on w.id = :id!;
