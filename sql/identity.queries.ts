@@ -363,7 +363,7 @@ export interface IDeleteProjectParams {
 
 /** 'DeleteProject' return type */
 export interface IDeleteProjectResult {
-  id: string;
+  deleted: boolean;
 }
 
 /** 'DeleteProject' query type */
@@ -372,12 +372,13 @@ export interface IDeleteProjectQuery {
   result: IDeleteProjectResult;
 }
 
-const deleteProjectIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":36,"b":39}]}],"statement":"delete from app.projects where id = :id! returning id"};
+const deleteProjectIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":124,"b":127}]}],"statement":"-- Through the function: item writers arriving while it waits queue behind it (migration 000009).\nselect app.delete_project(:id!) as \"deleted!\""};
 
 /**
  * Query generated from SQL:
  * ```
- * delete from app.projects where id = :id! returning id
+ * -- Through the function: item writers arriving while it waits queue behind it (migration 000009).
+ * select app.delete_project(:id!) as "deleted!"
  * ```
  */
 export const deleteProject = new PreparedQuery<IDeleteProjectParams,IDeleteProjectResult>(deleteProjectIR);

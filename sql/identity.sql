@@ -53,7 +53,8 @@ order by p.created_at, p.id;
 select id, name, parent_id, created_at from app.projects where id = :id!;
 
 /* @name deleteProject */
-delete from app.projects where id = :id! returning id;
+-- Through the function: item writers arriving while it waits queue behind it (migration 000009).
+select app.delete_project(:id!) as "deleted!";
 
 /* @name createSandbox */
 select id as "id!", name as "name!", parent_id, created_at as "created_at!"

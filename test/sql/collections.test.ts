@@ -213,6 +213,84 @@ test('writers arriving while app.delete_collection waits queue behind it instead
   });
 });
 
+// Merges and project deletions delete many collections at once; before migration 000009 they
+// did so with row locks only, and writers that kept arriving held them back as they did
+// app.delete_collection (docs/reliability.md).
+for (const [what, remove] of [
+  [
+    'a merge (app.merge_sandbox)',
+    async (sql: postgres.Sql, parent: string) => {
+      const [sandbox] = await d.sql`insert into app.projects (name, parent_id) values ('sandbox', ${parent}) returning id`;
+      return sql`select action, name, item_count::int from app.merge_sandbox(${sandbox!.id}, ${parent})`.then((rows) =>
+        rows.map((r) => ({ ...r })),
+      );
+    },
+  ],
+  [
+    'a project deletion (app.delete_project)',
+    async (sql: postgres.Sql, parent: string) =>
+      sql`select app.delete_project(${parent}) as deleted`.then((rows) => rows.map((r) => ({ ...r }))),
+  ],
+] as const) {
+  test(`writers arriving while ${what} waits queue behind it instead of starving it, then get SB404`, async (t) => {
+    const p = await project(d.sql);
+    const c = await collection(d.sql, p, 'doomed');
+    await withSessions(3, async (a, remover, b) => {
+      await a.sql`begin`;
+      await a.sql`select app.upsert_items(${c}, ${['early']}, ${['a']})`;
+      const removal = remove(remover.sql, p);
+      await waitingOnLock(remover.pid);
+      const late = b.sql`select app.upsert_items(${c}, ${['late']}, ${['b']})`.then(
+        () => 'written',
+        (error: { code?: string; message?: string }) => `${error.code} ${error.message}`,
+      );
+      // With row locks alone this writer joins a and goes ahead (late resolves 'written' while
+      // a is still open), and the removal waits for it too.
+      await waitingOnLock(b.pid);
+      await a.sql`commit`;
+      t.deepEqual(
+        await removal,
+        what.startsWith('a merge') ? [{ action: 'deleted', name: 'doomed', item_count: 1 }] : [{ deleted: true }],
+      );
+      t.is(await late, 'SB404 not_found');
+      const [left] = await d.sql`select count(*)::int as n from app.items where collection_id = ${c}`;
+      t.is(left!.n, 0);
+      // No advisory lock is left behind on any session.
+      const locks = await d.sql`select pid from pg_locks where locktype = 'advisory' and pid in (${a.pid}, ${remover.pid}, ${b.pid})`;
+      t.deepEqual([...locks], []);
+    });
+  });
+}
+
+test('app.lock_collections_for_deletion leaves no advisory lock behind when it is cancelled mid-way', async (t) => {
+  const p = await project(d.sql);
+  const c = await collection(d.sql, p, 'cancelled');
+  await withSessions(2, async (a, locker) => {
+    await a.sql`begin`;
+    // The row alone, as a DBA's transaction might hold it: the locker gets the advisory lock
+    // (at session level) and then waits for the row.
+    await a.sql`select from app.collections where id = ${c} for key share`;
+    const locking = locker.sql`select app.lock_collections_for_deletion(${[c]})`.then(
+      () => 'locked',
+      (error: { code?: string }) => error.code,
+    );
+    await until('the locker to hold the advisory lock and wait for the row', 10_000, async () => {
+      const [row] = await d.sql`
+        select exists (select from pg_locks where pid = ${locker.pid} and locktype = 'advisory' and granted)
+           and exists (select from pg_stat_activity where pid = ${locker.pid} and wait_event_type = 'Lock') as w`;
+      return row!.w === true ? true : undefined;
+    });
+    await d.sql`select pg_cancel_backend(${locker.pid})`;
+    t.is(await locking, '57014');
+    const locks = await d.sql`select objid from pg_locks where pid = ${locker.pid} and locktype = 'advisory'`;
+    t.deepEqual([...locks], []);
+    // Writers go on: nothing of the locker's is left to wait for.
+    await a.sql`select app.upsert_items(${c}, ${['k2']}, ${['a']})`;
+    await a.sql`commit`;
+    t.is((await d.sql`select app.upsert_items(${c}, ${['k3']}, ${['d']}) as n`)[0]!.n, 1);
+  });
+});
+
 test('app.upsert_items gives new items ids in the order sent, though it writes them in key order', async (t) => {
   const p = await project(d.sql);
   const c = await collection(d.sql, p, 'sent-order');
