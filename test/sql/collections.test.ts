@@ -189,75 +189,64 @@ test('app.upsert_items locks items in key order: batches sent in opposite orders
   });
 });
 
-test('writers arriving while app.delete_collection waits queue behind it instead of starving it, then get SB404', async (t) => {
-  const p = await project(d.sql);
-  const c = await collection(d.sql, p, 'starved');
-  await withSessions(3, async (a, del, b) => {
-    await a.sql`begin`;
-    await a.sql`select app.upsert_items(${c}, ${['early']}, ${['a']})`;
-    const deletion = del.sql`select app.delete_collection(${c}) as deleted`.then((rows) => rows[0]!.deleted as boolean);
-    await waitingOnLock(del.pid);
-    // Row locks alone let this writer join a (FOR KEY SHARE) and go ahead of the deletion, and
-    // a stream of such writers kept it waiting for as long as they came (over 20 minutes).
-    const late = b.sql`select app.upsert_items(${c}, ${['late']}, ${['b']})`.then(
-      () => 'written',
-      (error: { code?: string; message?: string }) => `${error.code} ${error.message}`,
-    );
-    await waitingOnLock(b.pid);
-    await a.sql`commit`;
-    t.true(await deletion);
-    t.is(await late, 'SB404 not_found');
-    const [left] = await d.sql`select count(*)::int as n from app.items where project_id = ${p}`;
-    t.is(left!.n, 0);
-    t.false((await d.sql`select app.delete_collection(${c}) as deleted`)[0]!.deleted as boolean);
-  });
-});
-
-// Merges and project deletions delete many collections at once; before migration 000009 they
-// did so with row locks only, and writers that kept arriving held them back as they did
-// app.delete_collection (docs/reliability.md).
-for (const [what, remove] of [
-  [
-    'a merge (app.merge_sandbox)',
-    async (sql: postgres.Sql, parent: string) => {
-      const [sandbox] = await d.sql`insert into app.projects (name, parent_id) values ('sandbox', ${parent}) returning id`;
-      return sql`select action, name, item_count::int from app.merge_sandbox(${sandbox!.id}, ${parent})`.then((rows) =>
-        rows.map((r) => ({ ...r })),
-      );
+// Every way a collection is deleted: one (app.delete_collection, migration 000006), or many at
+// once by a merge or a project deletion (migration 000009). With row locks alone a writer that
+// arrives while the deletion waits joins the writers inside (FOR KEY SHARE) and goes ahead of
+// it, and a stream of such writers kept it waiting for as long as they came (over 20 minutes).
+const removals: ReadonlyArray<{
+  what: string;
+  remove: (sql: postgres.Sql, projectId: string, collectionId: string) => Promise<unknown>;
+  result: unknown;
+  /** The same call once more: there is nothing left to delete. */
+  again: unknown;
+}> = [
+  {
+    what: 'app.delete_collection',
+    remove: (sql, _p, c) => sql`select app.delete_collection(${c}) as deleted`.then((rows) => rows.map((r) => ({ ...r }))),
+    result: [{ deleted: true }],
+    again: [{ deleted: false }],
+  },
+  {
+    what: 'a merge (app.merge_sandbox)',
+    remove: async (sql, p) => {
+      const [sandbox] = await d.sql`insert into app.projects (name, parent_id) values ('sandbox', ${p}) returning id`;
+      const rows = await sql`select action, name, item_count::int from app.merge_sandbox(${sandbox!.id}, ${p})`;
+      return rows.map((r) => ({ ...r }));
     },
-  ],
-  [
-    'a project deletion (app.delete_project)',
-    async (sql: postgres.Sql, parent: string) =>
-      sql`select app.delete_project(${parent}) as deleted`.then((rows) => rows.map((r) => ({ ...r }))),
-  ],
-] as const) {
+    // The count is the deleted row's, so it includes the item of the writer it waited for.
+    result: [{ action: 'deleted', name: 'doomed', item_count: 1 }],
+    again: [],
+  },
+  {
+    what: 'a project deletion (app.delete_project)',
+    remove: (sql, p) => sql`select app.delete_project(${p}) as deleted`.then((rows) => rows.map((r) => ({ ...r }))),
+    result: [{ deleted: true }],
+    again: [{ deleted: false }],
+  },
+];
+for (const { what, remove, result, again } of removals) {
   test(`writers arriving while ${what} waits queue behind it instead of starving it, then get SB404`, async (t) => {
     const p = await project(d.sql);
     const c = await collection(d.sql, p, 'doomed');
     await withSessions(3, async (a, remover, b) => {
       await a.sql`begin`;
       await a.sql`select app.upsert_items(${c}, ${['early']}, ${['a']})`;
-      const removal = remove(remover.sql, p);
+      const removal = remove(remover.sql, p, c);
       await waitingOnLock(remover.pid);
       const late = b.sql`select app.upsert_items(${c}, ${['late']}, ${['b']})`.then(
         () => 'written',
         (error: { code?: string; message?: string }) => `${error.code} ${error.message}`,
       );
-      // With row locks alone this writer joins a and goes ahead (late resolves 'written' while
-      // a is still open), and the removal waits for it too.
       await waitingOnLock(b.pid);
       await a.sql`commit`;
-      t.deepEqual(
-        await removal,
-        what.startsWith('a merge') ? [{ action: 'deleted', name: 'doomed', item_count: 1 }] : [{ deleted: true }],
-      );
+      t.deepEqual(await removal, result);
       t.is(await late, 'SB404 not_found');
       const [left] = await d.sql`select count(*)::int as n from app.items where collection_id = ${c}`;
       t.is(left!.n, 0);
       // No advisory lock is left behind on any session.
       const locks = await d.sql`select pid from pg_locks where locktype = 'advisory' and pid in (${a.pid}, ${remover.pid}, ${b.pid})`;
       t.deepEqual([...locks], []);
+      t.deepEqual(await remove(d.sql, p, c), again);
     });
   });
 }
