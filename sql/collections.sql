@@ -29,8 +29,7 @@ select app.delete_collection(:id!) as "deleted!";
 -- each row also carries that item's JSON (null: no such key), so a GET of one item
 -- is one round trip; the handler reads it only from a sole match whose role allows it.
 -- A collection comes at most twice from app.token_collections (as a user's and as a
--- run's), so three rows tell one match from several without reading every project
--- that shares a common name.
+-- run's), so three rows are enough to tell one match from several.
 select c.id as "id!", c.project_id as "project_id!", c.role as "role!",
        (select app.item_json(i.key, i.value, i.created_at, i.updated_at)
         from app.items i

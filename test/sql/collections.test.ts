@@ -251,34 +251,76 @@ for (const { what, remove, result, again } of removals) {
   });
 }
 
-test('app.lock_collections_for_deletion leaves no advisory lock behind when it is cancelled mid-way', async (t) => {
+test('a project deletion and a merge into that project queue, never deadlock', async (t) => {
+  // Found by a review of migration 000009: the deletion locked the collections first and the
+  // project row last, while the merge's new collection holds the project row (its foreign key)
+  // and its delete waits for a collection the deletion has locked. Ids fix the order: the
+  // deletion locks 'doomed' before it waits for 'busy', which a writer holds.
   const p = await project(d.sql);
-  const c = await collection(d.sql, p, 'cancelled');
-  await withSessions(2, async (a, locker) => {
-    await a.sql`begin`;
-    // The row alone, as a DBA's transaction might hold it: the locker gets the advisory lock
-    // (at session level) and then waits for the row.
-    await a.sql`select from app.collections where id = ${c} for key share`;
-    const locking = locker.sql`select app.lock_collections_for_deletion(${[c]})`.then(
-      () => 'locked',
+  const [sandbox] = await d.sql`insert into app.projects (name, parent_id) values ('sandbox', ${p}) returning id`;
+  await d.sql`insert into app.collections (id, project_id, name) values
+    ('00000000-0000-4000-8000-000000000001', ${p}, 'doomed'),
+    ('ffffffff-ffff-4fff-bfff-fffffffffffe', ${p}, 'busy'),
+    ('ffffffff-ffff-4fff-bfff-ffffffffffff', ${sandbox!.id}, 'busy')`;
+  await d.sql`insert into app.collections (project_id, name) values (${sandbox!.id}, 'new-in-sandbox')`;
+  await withSessions(3, async (writer, deleter, merger) => {
+    await writer.sql`begin`;
+    await writer.sql`select app.upsert_items('ffffffff-ffff-4fff-bfff-fffffffffffe', ${['k']}, ${['v']})`;
+    const deletion = deleter.sql`select app.delete_project(${p}) as deleted`.then((rows) => rows[0]!.deleted as boolean);
+    await waitingOnLock(deleter.pid);
+    const merge = merger.sql`select * from app.merge_sandbox(${sandbox!.id}, ${p})`.then(
+      () => 'merged',
       (error: { code?: string }) => error.code,
     );
-    await until('the locker to hold the advisory lock and wait for the row', 10_000, async () => {
-      const [row] = await d.sql`
-        select exists (select from pg_locks where pid = ${locker.pid} and locktype = 'advisory' and granted)
-           and exists (select from pg_stat_activity where pid = ${locker.pid} and wait_event_type = 'Lock') as w`;
-      return row!.w === true ? true : undefined;
-    });
-    await d.sql`select pg_cancel_backend(${locker.pid})`;
-    t.is(await locking, '57014');
-    const locks = await d.sql`select objid from pg_locks where pid = ${locker.pid} and locktype = 'advisory'`;
-    t.deepEqual([...locks], []);
-    // Writers go on: nothing of the locker's is left to wait for.
-    await a.sql`select app.upsert_items(${c}, ${['k2']}, ${['a']})`;
-    await a.sql`commit`;
-    t.is((await d.sql`select app.upsert_items(${c}, ${['k3']}, ${['d']}) as n`)[0]!.n, 1);
+    await waitingOnLock(merger.pid);
+    await writer.sql`commit`;
+    t.true(await deletion);
+    // The merge waited for the deletion and then found its target gone (a foreign-key
+    // violation on its new collection, as before migration 000009), not a deadlock (40P01).
+    t.is(await merge, '23503');
   });
 });
+
+for (const [when, hold, holdsAdvisory] of [
+  // The row alone, as a DBA's transaction might hold it: the locker gets the advisory lock (at
+  // session level) and then waits for the row.
+  ['holds the advisory lock and waits for the row', (sql: postgres.Sql, c: string) => sql`select from app.collections where id = ${c} for key share`, true],
+  // A writer inside the collection holds the advisory lock shared: the locker waits for it.
+  ['waits for the advisory lock', (sql: postgres.Sql, c: string) => sql`select app.upsert_items(${c}, ${['k']}, ${['a']})`, false],
+] as const) {
+  test(`app.lock_collections_for_deletion cancelled while it ${when} leaves no lock behind, and no warning`, async (t) => {
+    const p = await project(d.sql);
+    const c = await collection(d.sql, p, 'cancelled');
+    const notices: string[] = [];
+    const locker = postgres(d.url, { max: 1, onnotice: (n) => notices.push(`${n.severity}: ${n.message}`) });
+    const [{ pid }] = await locker<[{ pid: number }]>`select pg_backend_pid() as pid`;
+    t.teardown(() => locker.end());
+    await withSessions(1, async (a) => {
+      await a.sql`begin`;
+      await hold(a.sql, c);
+      const locking = locker`select app.lock_collections_for_deletion(${[c]})`.then(
+        () => 'locked',
+        (error: { code?: string }) => error.code,
+      );
+      await until(`the locker to wait, holding the advisory lock: ${holdsAdvisory}`, 10_000, async () => {
+        const [row] = await d.sql`
+          select exists (select from pg_locks where pid = ${pid} and locktype = 'advisory' and granted) as holds,
+                 exists (select from pg_stat_activity where pid = ${pid} and wait_event_type = 'Lock') as waits`;
+        return row!.waits === true && row!.holds === holdsAdvisory ? true : undefined;
+      });
+      await d.sql`select pg_cancel_backend(${pid})`;
+      t.is(await locking, '57014');
+      const locks = await d.sql`select objid from pg_locks where pid = ${pid} and locktype = 'advisory'`;
+      t.deepEqual([...locks], []);
+      // Before migration 000011, cancelled while waiting: "WARNING: you don't own a lock of type ExclusiveLock".
+      t.deepEqual(notices, []);
+      // Writers go on: nothing of the locker's is left to wait for.
+      await a.sql`select app.upsert_items(${c}, ${['k2']}, ${['a']})`;
+      await a.sql`commit`;
+      t.is((await d.sql`select app.upsert_items(${c}, ${['k3']}, ${['d']}) as n`)[0]!.n, 1);
+    });
+  });
+}
 
 test('app.upsert_items gives new items ids in the order sent, though it writes them in key order', async (t) => {
   const p = await project(d.sql);

@@ -112,7 +112,7 @@ test('v1 addressing probes the token\'s own projects: no scan of app.collections
       select * from app.token_collections(${user}::uuid, ${runId}::uuid, 'patients') limit 3`;
     const text = plan.map((r) => r['QUERY PLAN'] as string).join('\n');
     t.false(/Function Scan|Seq Scan on collections[^\n]*\(actual/.test(text), text);
-    t.regex(text, /Index Scan using collections_project_id_name_key on collections c\w* \(actual rows=1\.00 loops=1\)/);
+    t.regex(text, /Index Scan using collections_project_id_name_key on collections c\w* \(actual rows=1(\.00)? loops=1\)/);
     const rows = await own.sql`select project_id, role::text from app.token_collections(${user}::uuid, ${runId}::uuid, 'patients')`;
     t.deepEqual(rows.map((r) => ({ ...r })), [{ project_id: project!.id, role: 'editor' }]);
   }
