@@ -95,7 +95,7 @@ test('v1 addressing probes the token\'s own projects: no scan of app.collections
   t.teardown(() => own.drop());
   // 5,000 projects share one collection name, as sandboxes share their parent's. Joined to
   // app.token_projects, the name was looked up in all of them for every token (a sequential
-  // scan and a hash join, 6 ms a request at 100k projects), since the planner counts the
+  // scan and a hash join, 15 ms a request at 100k projects, docs/scaling.md), since the planner counts the
   // superuser branch as every project.
   await own.sql`
     with p as (insert into app.projects (name) select 'scale-' || g from generate_series(1, 5000) g returning id)
