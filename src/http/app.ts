@@ -7,18 +7,9 @@ import { badRequest, HttpError, respondWithError, toHttpError } from './errors.t
 import { healthRoutes } from './health.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { routeModules } from './routes.ts';
+import { decodable } from './validate.ts';
 
 const requestIdPattern = /^[\w.:-]{1,128}$/;
-
-/** Whether `path` is valid percent-encoded UTF-8 (the test helpers' OpenAPI check asks the same). */
-export function decodable(path: string): boolean {
-  try {
-    decodeURIComponent(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export interface App {
   koa: Koa;

@@ -108,7 +108,7 @@ const retryAfter: Header = { description: 'Seconds to wait before retrying.', sc
 
 /** The generic meaning of each error status; a route may add its own words. */
 const errorText: Record<number, string> = {
-  400: '`bad_request`: the body is not JSON or not valid data of its `Content-Encoding`, a query parameter is unknown or malformed, a header or cursor is malformed, or the path is not valid percent-encoded UTF-8.',
+  400: '`bad_request`: the body is not JSON or not valid data of its `Content-Encoding`, a query parameter is unknown or malformed, the query string or the path is not valid percent-encoded UTF-8, or a header or cursor is malformed.',
   401: '`unauthorized`: no bearer token, or one that is malformed, expired, revoked or not ours (`WWW-Authenticate: Bearer`).',
   403: '`forbidden`: the token reaches the project but its role is too small (or a run token on a personal-token route).',
   404: '`not_found`: no such thing, or a project the token cannot reach (its existence is never revealed), or a malformed id.',

@@ -16,8 +16,22 @@ export function parseBody<S extends z.ZodType>(ctx: Context, schema: S): z.infer
   return result.data;
 }
 
+/** Whether `s` (a path or a query string) is valid percent-encoded UTF-8 (the test helpers' OpenAPI check asks the same). */
+export function decodable(s: string): boolean {
+  try {
+    decodeURIComponent(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Validates the query string; unknown or malformed parameters are a bad request (400). */
 export function parseQuery<S extends z.ZodType>(ctx: Context, schema: S): z.infer<S> {
+  // Node's querystring decodes what it cannot as U+FFFD or leaves it as typed, so `?key=%FF` would
+  // filter by a key with a replacement character and `?key=50%` by a literal percent: refuse both,
+  // as the path is refused (src/http/app.ts) and as Lightning's Plug refuses them.
+  if (!decodable(ctx.querystring)) throw new HttpError(400, 'bad_request', 'The query string is not valid percent-encoded UTF-8.');
   const result = schema.safeParse(ctx.query);
   if (!result.success) throw new HttpError(400, 'bad_request', describe(result.error));
   return result.data;

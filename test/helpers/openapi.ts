@@ -9,7 +9,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { openApiDocument, type Method, type ResponseObject } from '../../src/http/openapi.ts';
-import { decodable } from '../../src/http/app.ts';
+import { decodable } from '../../src/http/validate.ts';
 
 // ajv-formats is CommonJS with a default export; under NodeNext its type is the module namespace.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;

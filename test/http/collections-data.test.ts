@@ -357,6 +357,29 @@ test('v1: a collection the token cannot reach is 404; v2: a project it may not u
   t.is((await s.request('/collections/secret', { token: owner.token, headers: { 'x-api-version': '2' } })).status, 404);
 });
 
+test('a query string that is not valid percent-encoded UTF-8 is 400, not a filter with a replacement character', async (t) => {
+  const { owner, project } = await setup();
+  await createCollection(owner, project.id, 'raw');
+  const c = client(2, owner.token, project.id);
+  await ok(c.put('raw/%EF%BF%BD', { value: 'replacement character' }));
+  await ok(c.put('raw/50%25', { value: 'percent' }));
+  const malformed = { error: 'bad_request', message: 'The query string is not valid percent-encoded UTF-8.' };
+  // Before this was refused, ?key=%FF listed the item keyed U+FFFD and ?key=50% the one keyed "50%".
+  for (const query of ['key=%FF', 'key=50%', 'key=%ED%A0%80', 'limit=1&key=%E0%A4']) {
+    for (const [method, path] of [['GET', `raw?${query}`], ['DELETE', `raw?${query}`]] as const) {
+      const res = method === 'GET' ? await c.get(path) : await c.del(path);
+      t.is(res.status, 400, `${method} ${query}`);
+      t.deepEqual(await res.json(), malformed, `${method} ${query}`);
+    }
+  }
+  // Both items are still there, and each is found by its key spelled with valid escapes.
+  t.deepEqual((await keysIn('raw', project.id)).sort(), ['50%', '\uFFFD'].sort());
+  t.deepEqual(((await ok(c.get('raw?key=%EF%BF%BD'))) as { items: Item[] }).items.map((i) => i.value), ['replacement character']);
+  // Routes without query parameters refuse it the same way, before the token is looked at.
+  const res = await s.request(`/api/projects/${project.id}/collections/raw/download?x=%FF`);
+  t.deepEqual([res.status, await res.json()], [400, malformed]);
+});
+
 test('keys with URL-encoded characters round-trip through the path', async (t) => {
   const { owner, project } = await setup();
   await createCollection(owner, project.id, 'odd');
