@@ -48,6 +48,24 @@ test('docs/errors.md lists every SQLSTATE of the error map and every error code 
   t.deepEqual([...codes].filter((c) => !doc.includes(`\`${c}\``)).sort(), []);
 });
 
+test("docs/errors.md's standard SQLSTATE table says what the error map answers for each", (t) => {
+  const doc = read('docs/errors.md');
+  const section = doc.slice(doc.indexOf('## 3. Standard SQLSTATEs'), doc.indexOf('\n## ', doc.indexOf('## 3. Standard SQLSTATEs') + 1) >>> 0);
+  const rows = section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| SQLSTATE'));
+  const documented = new Map<string, string>();
+  for (const row of rows) {
+    const cells = row.split(' | ');
+    // | codes | name | HTTP | `error` | typical cause |: anything else is a row an edit has broken.
+    t.is(cells.length, 5, row);
+    for (const code of cells[0]!.slice(2).split(', ')) documented.set(code, `${cells[2]} ${cells[3]}`);
+  }
+  const expected = Object.entries(sqlstateMap).map(([code, m]) => [code, `${m.status} \`${m.error}\``]);
+  t.deepEqual(
+    expected.map(([code]) => [code, documented.get(code!)]),
+    expected,
+  );
+});
+
 test('docs/operations.md lists every metric', (t) => {
   const names = [...read('src/http/metrics.ts').matchAll(/name: '(sandbar_[a-z_]+)'/g)].map((m) => m[1]!);
   t.true(names.length >= 4);
