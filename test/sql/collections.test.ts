@@ -143,6 +143,28 @@ test('app.delete_collection_items deletes in batches after an id and reports the
   t.deepEqual(s.kept, { item_count: 14, byte_size: s.real.byte_size });
 });
 
+test('app.delete_collection_items refuses a null p_after_id and a p_batch that is null or below 1 (22023), deleting nothing', async (t) => {
+  const p = await project(d.sql);
+  const c = await collection(d.sql, p, 'bad-batches');
+  await d.sql`insert into app.items (collection_id, project_id, key, value) select ${c}, ${p}, 'k' || g, 'v' from generate_series(1, 5) g`;
+  // Each of these answered "0 deleted, last_id null" (a caller's loop ends: done) or, for null p_batch, deleted everything at once.
+  const cases: Array<[string | null, number | null, string]> = [
+    [null, 10, 'p_after_id must not be null'],
+    ['0', 0, 'p_batch must be at least 1, not 0'],
+    ['0', -1, 'p_batch must be at least 1, not -1'],
+    ['0', null, 'p_batch must be at least 1, not null'],
+  ];
+  for (const [after, batch, message] of cases) {
+    const error = await t.throwsAsync(d.sql`select * from app.delete_collection_items(${c}, null, null, null, null, null, ${after}::bigint, ${batch}::int)`);
+    t.like(error as unknown as object, { code: '22023', message }, `${after}, ${batch}`);
+  }
+  t.deepEqual([...(await d.sql`select count(*)::int as n from app.items where collection_id = ${c}`)], [{ n: 5 }]);
+  // A collection that does not exist is still an ordinary empty answer.
+  t.deepEqual([...(await d.sql`select deleted, last_id from app.delete_collection_items(gen_random_uuid(), null, null, null, null, null, 0, 10)`)], [
+    { deleted: 0, last_id: null },
+  ]);
+});
+
 /** A connection of its own (max 1, so `begin` … `commit` stay on it), and its backend pid. */
 async function session(): Promise<{ sql: postgres.Sql; pid: number }> {
   const sql = postgres(d.url, { max: 1, onnotice: () => undefined });
