@@ -46,7 +46,7 @@ const numberArg = (name: string) => {
 };
 P.rounds = numberArg('rounds') ?? P.rounds;
 P.seconds = numberArg('seconds') ?? P.seconds;
-/** Connections for the request/response workloads, as in shared/docs/performance-notes.md. */
+/** Connections for the request/response workloads, as in ../shared/docs/performance-notes.md. */
 const CONNECTIONS = 50;
 /** Concurrent 1000-item POSTs (and ceiling statements) in the upsert workload. */
 const UPSERT_CONCURRENCY = 4;

@@ -24,7 +24,7 @@ import { openItemStream, type StreamShape } from './stream.ts';
 
 /**
  * Collections: the management API under /api/projects/:id/collections and the
- * Lightning-compatible data API under /collections (shared/docs/collections-wire.md).
+ * Lightning-compatible data API under /collections (../shared/docs/collections-wire.md, beside this repository).
  *
  * Stream page size: `limit` defaults to 1000 and is capped at STREAM_LIMIT_MAX
  * (10,000); a larger limit is served as 10,000 with a cursor, which clients that

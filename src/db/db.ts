@@ -5,7 +5,7 @@ import postgres from 'postgres';
  *
  * Two postgres.js pools, because postgres.js pipelines queries on a connection:
  * on 2 cores a small pool is 2–3× faster for point queries than the default 10
- * (shared/docs/performance-notes.md), but one long transaction then blocks what
+ * (../shared/docs/performance-notes.md), but one long transaction then blocks what
  * is queued behind it. So point queries use `sql` and long work (merges, streams,
  * batched deletes) uses `long`. See docs/adr/0004-two-pools.md.
  */
@@ -53,6 +53,8 @@ export interface TxOptions {
 export interface PoolStats {
   inFlight: { hot: number; long: number };
   max: { hot: number; long: number };
+  /** Long-pool slots held: streams, merges and big deletes running now, each on a connection of its own. */
+  longSlotsHeld: number;
   /** Long work waiting for a slot. */
   waitingForLong: number;
 }
@@ -103,6 +105,7 @@ function slots(capacity: number) {
   };
   return {
     waiting: () => waiters.length,
+    held: () => capacity - free,
     acquire(timeoutMs: number): Promise<() => void> {
       if (free > 0) {
         free -= 1;
@@ -224,7 +227,12 @@ export function createDb(options: DbOptions): Db {
     statement(fn, statementOptions = {}) {
       return retrying(() => fn(hot), statementOptions.attempts);
     },
-    stats: () => ({ inFlight: { ...inFlight }, max: { hot: options.poolMax, long: options.longPoolMax }, waitingForLong: longSlots.waiting() }),
+    stats: () => ({
+      inFlight: { ...inFlight },
+      max: { hot: options.poolMax, long: options.longPoolMax },
+      longSlotsHeld: longSlots.held(),
+      waitingForLong: longSlots.waiting(),
+    }),
     async end(timeoutSeconds = 5) {
       await Promise.all([sql.end({ timeout: timeoutSeconds }), long.end({ timeout: timeoutSeconds })]);
     },

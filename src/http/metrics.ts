@@ -37,6 +37,14 @@ export function createMetrics(db: Db): Metrics {
     },
   });
   new client.Gauge({
+    name: 'sandbar_db_long_slots_held',
+    help: 'Long-pool slots held by running streams, merges and big deletes (at most sandbar_db_pool_max{pool="long"}); a stream holds one until its client has read it all.',
+    registers: [registry],
+    collect() {
+      this.set(db.stats().longSlotsHeld);
+    },
+  });
+  new client.Gauge({
     name: 'sandbar_db_long_waiting',
     help: 'Long work (streams, merges, big deletes) waiting for a long-pool slot; each waits at most SANDBAR_LONG_QUEUE_TIMEOUT_MS.',
     registers: [registry],

@@ -131,6 +131,9 @@ async function startReady(t: ExecutionContext, dir: string, port: number, pgPort
   t.is(lines.length, 1, 'exactly one "listening" line');
   t.is(lines[0]!.url, url);
   t.is(lines[0]!.level, 30);
+  // docs/operations.md: every line says which service, process and machine (replica) wrote it.
+  t.like(lines[0], { service: 'sandbar', hostname: os.hostname() });
+  t.true(Number.isInteger(lines[0]!.pid) && (lines[0]!.pid as number) > 0);
   return proc;
 }
 

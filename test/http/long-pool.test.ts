@@ -24,6 +24,11 @@ test.after.always(() => s?.stop());
 
 const download = () => `/api/projects/${project.id}/collections/big/download`;
 const waiting = () => s.service.db.stats().waitingForLong;
+/** The two long-pool gauges as /metrics shows them. */
+async function longGauges(): Promise<string[]> {
+  const text = await (await s.request('/metrics')).text();
+  return text.split('\n').filter((l) => /^sandbar_db_long_(slots_held|waiting) /.test(l));
+}
 
 test.serial('while a slow reader holds the only long slot, other long work is refused with 503 busy, then served again', async (t) => {
   const holder = new AbortController();
@@ -48,6 +53,7 @@ test.serial('while a slow reader holds the only long slot, other long work is re
     });
   }
   t.is(waiting(), 0);
+  t.deepEqual(await longGauges(), ['sandbar_db_long_slots_held 1', 'sandbar_db_long_waiting 0']);
   // Point queries use the hot pool and are not held up.
   t.is((await s.request('/collections/big/key-1', { token: owner.token })).status, 200);
 
@@ -64,6 +70,8 @@ test.serial('while a slow reader holds the only long slot, other long work is re
   });
   t.is(res.status, 200);
   t.is(((await res.json()) as unknown[]).length, 40_000);
+  await until('the slot to be given back', 10_000, async () => ((await longGauges())[0] === 'sandbar_db_long_slots_held 0' ? true : undefined));
+  t.deepEqual(await longGauges(), ['sandbar_db_long_slots_held 0', 'sandbar_db_long_waiting 0']);
 });
 
 test.serial('long work that gets the slot within the deadline is served: three deletes at once on one slot all succeed', async (t) => {
