@@ -9,6 +9,7 @@ import Router from '@koa/router';
 import coBody from 'co-body';
 import Koa from 'koa';
 import postgres from 'postgres';
+import { resolveCollectionInProject } from '../sql/collections.queries.ts';
 import { listen, type HttpServer } from '../src/http/server.ts';
 
 export interface Ceiling {
@@ -46,6 +47,29 @@ export async function startCeiling(databaseUrl: string, poolMax: number): Promis
     ctx.body = { key: ctx.params.key, value: row!.value };
   });
 
+  // The GET ladder (`npm run bench -- --ladder`): the bare route above with one of the product's
+  // costs added at a time, to tell how much of the gap each one is.
+  // Rung 1: the item's JSON built by PostgreSQL, as the product sends it.
+  router.get('/ladder/json/:collection_id/:key', async (ctx) => {
+    const [row] = await sql`
+      select app.item_json(i.key, i.value, i.created_at, i.updated_at) as item
+      from app.items i where i.collection_id = ${ctx.params.collection_id!} and i.key = ${ctx.params.key!}`;
+    if (!row) ctx.throw(404);
+    ctx.type = 'application/json';
+    ctx.body = row!.item;
+  });
+  // Rung 2: the product's own v2 statement (authorization, collection and item JSON in one), with
+  // the user id in the path instead of a verified token: no Koa middleware, zod, pgtyped or auth.
+  const v2 = await productStatement(resolveCollectionInProject, ['userId', 'runId', 'projectId', 'name', 'key']);
+  router.get('/ladder/authorized/:user_id/:project_id/:name/:key', async (ctx) => {
+    const p = ctx.params;
+    const [row] = await sql.unsafe(v2.text, v2.bind({ userId: p.user_id!, runId: null, projectId: p.project_id!, name: p.name!, key: p.key! }), { prepare: true });
+    if (!row?.role) ctx.throw(403);
+    if (!row!.item) ctx.throw(404);
+    ctx.type = 'application/json';
+    ctx.body = row!.item;
+  });
+
   router.put('/workflows/:project_id/:id', async (ctx) => {
     const body = (await coBody.json(ctx.req)) as { name: string; definition: unknown };
     const [row] = await sql`
@@ -67,4 +91,27 @@ export async function startCeiling(databaseUrl: string, poolMax: number): Promis
       await sql.end({ timeout: 1 });
     },
   };
+}
+
+/**
+ * A pgtyped query's SQL text and a function that orders its parameters, found by running it once
+ * against a connection that only records what it is given: the ladder then sends exactly the
+ * product's statement without pgtyped's per-call processing (which is one of the product's costs).
+ */
+async function productStatement<P extends object>(
+  query: { run(params: P, conn: { query(q: string, b: unknown[]): Promise<{ rows: any[]; rowCount: number }> }): Promise<unknown> },
+  names: Array<keyof P & string>,
+): Promise<{ text: string; bind(params: P): any[] }> {
+  let text = '';
+  let order: string[] = [];
+  const marks = Object.fromEntries(names.map((n) => [n, `\u0000${n}`])) as P;
+  await query.run(marks, {
+    query: async (q, bindings) => {
+      text = q;
+      order = bindings.map((b) => String(b).slice(1));
+      return { rows: [], rowCount: 0 };
+    },
+  });
+  if (!text || order.some((n) => !names.includes(n as keyof P & string))) throw new Error('could not capture the product statement');
+  return { text, bind: (params) => order.map((n) => (params as Record<string, unknown>)[n]) };
 }
