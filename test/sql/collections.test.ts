@@ -303,6 +303,45 @@ test('a project deletion and a merge into that project queue, never deadlock', a
   });
 });
 
+test('a project deletion also locks a sandbox created under one of its sandboxes while it waited, and that sandbox\'s collections', async (t) => {
+  // Found by the review of migration 000012: the tree was read in one statement, whose snapshot
+  // predated a sandbox being created under a descendant. The statement waited for the descendant's
+  // row, locked it, and never saw the new child, so the child and its collections were not locked
+  // before the cascade (migration 000014 reads the tree again until nothing is new).
+  const [owner] = await d.sql`insert into app.users (email) values ('tree-owner@example.com') returning id`;
+  const [root] = await d.sql`select id from app.create_project('root', ${owner!.id})`;
+  await collection(d.sql, root!.id, 'shared');
+  const [mid] = await d.sql`select id from app.create_sandbox(${root!.id}, 'mid', ${owner!.id})`;
+  const [midShared] = await d.sql`select id from app.collections where project_id = ${mid!.id} and name = 'shared'`;
+  await withSessions(3, async (writer, creator, deleter) => {
+    // A writer inside mid's collection, for the deletion to wait on once it has locked the tree.
+    await writer.sql`begin`;
+    await writer.sql`select app.upsert_items(${midShared!.id}, ${['k']}, ${['v']})`;
+    // A sandbox of mid being created: the new row's foreign key holds mid's row until commit. Its
+    // extra collection has the lowest id there is, so the deletion locks it before it waits.
+    await creator.sql`begin`;
+    const [leaf] = await creator.sql`select id from app.create_sandbox(${mid!.id}, 'leaf', ${owner!.id})`;
+    await creator.sql`insert into app.collections (id, project_id, name) values ('00000000-0000-4000-8000-000000000000', ${leaf!.id}, 'early')`;
+    const deletion = deleter.sql`select app.delete_project(${root!.id}) as deleted`.then((rows) => rows[0]!.deleted as boolean);
+    await waitingOnLock(deleter.pid);
+    await creator.sql`commit`;
+    await until('the deletion to wait for the writer', 10_000, async () => {
+      const [row] = await d.sql`select exists (select from pg_locks where pid = ${deleter.pid} and locktype = 'advisory' and not granted) as w`;
+      return row!.w === true ? true : undefined;
+    });
+    const probe = (q: postgres.PendingQuery<postgres.Row[]>) => q.then(() => 'free', (error: { code?: string }) => error.code);
+    t.is(await probe(d.sql`select from app.projects where id = ${leaf!.id} for key share nowait`), '55P03', 'the new sandbox is locked');
+    t.is(
+      await probe(d.sql`select from app.collections where id = '00000000-0000-4000-8000-000000000000' for key share nowait`),
+      '55P03',
+      'so is its collection: writers queue behind the deletion',
+    );
+    await writer.sql`commit`;
+    t.true(await deletion);
+    t.deepEqual([...(await d.sql`select name from app.projects where id in (${root!.id}, ${mid!.id}, ${leaf!.id})`)], []);
+  });
+});
+
 for (const [when, hold, holdsAdvisory] of [
   // The row alone, as a DBA's transaction might hold it: the locker gets the advisory lock (at
   // session level) and then waits for the row.
