@@ -297,10 +297,38 @@ test('a project deletion and a merge into that project queue, never deadlock', a
     await waitingOnLock(merger.pid);
     await writer.sql`commit`;
     t.true(await deletion);
-    // The merge waited for the deletion and then found its target gone (a foreign-key
-    // violation on its new collection, as before migration 000009), not a deadlock (40P01).
-    t.is(await merge, '23503');
+    // The merge waited for the deletion at the target's row and then found its target gone
+    // (SB404 since migration 000015; a foreign-key violation, 23503, before), not a deadlock (40P01).
+    t.is(await merge, 'SB404');
   });
+});
+
+test('a merge that only deletes collections and a deletion of its target queue, never deadlock', async (t) => {
+  // Found by the review of migration 000014: a merge that creates nothing held no lock on the
+  // target's row until its audit insert at the end. The deletion locked that row in between and
+  // waited for the collection the merge was deleting; the merge's audit insert waited for the
+  // row: 40P01. Since migration 000015 the merge takes the row (for key share) before any collection.
+  const p = await project(d.sql);
+  const [sandbox] = await d.sql`insert into app.projects (name, parent_id) values ('sandbox', ${p}) returning id`;
+  const doomed = await collection(d.sql, p, 'doomed');
+  await withSessions(3, async (writer, merger, deleter) => {
+    await writer.sql`begin`;
+    await writer.sql`select app.upsert_items(${doomed}, ${['k']}, ${['v']})`;
+    const merge = merger.sql`select * from app.merge_sandbox(${sandbox!.id}, ${p})`.then(
+      (rows) => rows.map((r) => `${r.action} ${r.name}`).join(),
+      (error: { code?: string }) => error.code,
+    );
+    await waitingOnLock(merger.pid);
+    const deletion = deleter.sql`select app.delete_project(${p}) as deleted`.then(
+      (rows) => rows[0]!.deleted as boolean,
+      (error: { code?: string }) => error.code,
+    );
+    await waitingOnLock(deleter.pid);
+    await writer.sql`commit`;
+    // The merge came first, so it goes first; the deletion then deletes what is left.
+    t.deepEqual([await merge, await deletion], ['deleted doomed', true]);
+  });
+  t.deepEqual([...(await d.sql`select id from app.projects where id in (${p}, ${sandbox!.id})`)], []);
 });
 
 test('a project deletion also locks a sandbox created under one of its sandboxes while it waited, and that sandbox\'s collections', async (t) => {
