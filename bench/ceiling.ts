@@ -59,7 +59,7 @@ export async function startCeiling(databaseUrl: string, poolMax: number): Promis
     ctx.body = row!.item;
   });
   // Rung 2: the product's own v2 statement (authorization, collection and item JSON in one), with
-  // the user id in the path instead of a verified token: no Koa middleware, zod, pgtyped or auth.
+  // the user id in the path instead of a verified token: none of sandbar's middleware, zod, pgtyped or auth.
   const v2 = await productStatement(resolveCollectionInProject, ['userId', 'runId', 'projectId', 'name', 'key']);
   router.get('/ladder/authorized/:user_id/:project_id/:name/:key', async (ctx) => {
     const p = ctx.params;

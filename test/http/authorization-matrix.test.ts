@@ -332,11 +332,6 @@ for (const [key, rule] of Object.entries(rules)) {
   });
 }
 
-/**
- * src/workflows/routes.ts does not refuse unknown query parameters on these yet (that file is being
- * changed elsewhere); remove each from here once it does.
- */
-
 test('every route that needs a token refuses a query parameter it does not take (400); public routes ignore it', async (t) => {
   const failures: string[] = [];
   for (const [key, rule] of Object.entries(rules)) {

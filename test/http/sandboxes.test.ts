@@ -275,12 +275,9 @@ test('malformed input is a 4xx, never a 5xx', async (t) => {
   ];
   for (const [res, status] of cases) t.is((await res).status, status);
   // The query string is read before the token, as on every route that takes one: no token, still 400.
-  for (const query of ['?extra=1', '?target=%FF']) {
-    const res = await s.request(`/api/projects/${sandbox.id}/merge-preview${query}`);
-    t.is(res.status, 400, query);
-  }
+  t.is((await s.request(`/api/projects/${sandbox.id}/merge-preview?extra=1`)).status, 400);
   const malformed = await s.request(`/api/projects/${sandbox.id}/merge-preview?target=%FF`);
-  t.deepEqual(await malformed.json(), { error: 'bad_request', message: 'The query string is not valid percent-encoded UTF-8.' });
+  t.deepEqual([malformed.status, await malformed.json()], [400, { error: 'bad_request', message: 'The query string is not valid percent-encoded UTF-8.' }]);
   // No body at all, or an explicit null target, means the parent.
   t.is((await s.request(`/api/projects/${sandbox.id}/merge`, { method: 'POST', token: owner.token })).status, 200);
   t.deepEqual(await ok(merge(owner.token, sandbox.id, { target_id: null })), { sandbox_id: sandbox.id, target_id: parent.id, created: [], deleted: [] });

@@ -184,6 +184,10 @@ async function withSessions<T>(count: number, body: (...sessions: Awaited<Return
     await Promise.all(sessions.map((s) => s.sql.end()));
   }
 }
+/** What a statement running in another session ends with: its result through `ok`, or the SQLSTATE it raised. */
+function outcome<T, U>(statement: PromiseLike<T>, ok: (result: T) => U): Promise<U | string | undefined> {
+  return Promise.resolve(statement).then(ok, (error: { code?: string }) => error.code);
+}
 function waitingOnLock(pid: number) {
   return until(`backend ${pid} to wait on a lock`, 10_000, async () => {
     const [row] = await d.sql`select wait_event_type = 'Lock' as w from pg_stat_activity where pid = ${pid}`;
@@ -290,10 +294,7 @@ test('a project deletion and a merge into that project queue, never deadlock', a
     await writer.sql`select app.upsert_items('ffffffff-ffff-4fff-bfff-fffffffffffe', ${['k']}, ${['v']})`;
     const deletion = deleter.sql`select app.delete_project(${p}) as deleted`.then((rows) => rows[0]!.deleted as boolean);
     await waitingOnLock(deleter.pid);
-    const merge = merger.sql`select * from app.merge_sandbox(${sandbox!.id}, ${p})`.then(
-      () => 'merged',
-      (error: { code?: string }) => error.code,
-    );
+    const merge = outcome(merger.sql`select * from app.merge_sandbox(${sandbox!.id}, ${p})`, () => 'merged');
     await waitingOnLock(merger.pid);
     await writer.sql`commit`;
     t.true(await deletion);
@@ -314,15 +315,9 @@ test('a merge that only deletes collections and a deletion of its target queue, 
   await withSessions(3, async (writer, merger, deleter) => {
     await writer.sql`begin`;
     await writer.sql`select app.upsert_items(${doomed}, ${['k']}, ${['v']})`;
-    const merge = merger.sql`select * from app.merge_sandbox(${sandbox!.id}, ${p})`.then(
-      (rows) => rows.map((r) => `${r.action} ${r.name}`).join(),
-      (error: { code?: string }) => error.code,
-    );
+    const merge = outcome(merger.sql`select * from app.merge_sandbox(${sandbox!.id}, ${p})`, (rows) => rows.map((r) => `${r.action} ${r.name}`).join());
     await waitingOnLock(merger.pid);
-    const deletion = deleter.sql`select app.delete_project(${p}) as deleted`.then(
-      (rows) => rows[0]!.deleted as boolean,
-      (error: { code?: string }) => error.code,
-    );
+    const deletion = outcome(deleter.sql`select app.delete_project(${p}) as deleted`, (rows) => rows[0]!.deleted as boolean);
     await waitingOnLock(deleter.pid);
     await writer.sql`commit`;
     // The merge came first, so it goes first; the deletion then deletes what is left.
@@ -357,10 +352,10 @@ test('a project deletion also locks a sandbox created under one of its sandboxes
       const [row] = await d.sql`select exists (select from pg_locks where pid = ${deleter.pid} and locktype = 'advisory' and not granted) as w`;
       return row!.w === true ? true : undefined;
     });
-    const probe = (q: postgres.PendingQuery<postgres.Row[]>) => q.then(() => 'free', (error: { code?: string }) => error.code);
-    t.is(await probe(d.sql`select from app.projects where id = ${leaf!.id} for key share nowait`), '55P03', 'the new sandbox is locked');
+    const free = () => 'free';
+    t.is(await outcome(d.sql`select from app.projects where id = ${leaf!.id} for key share nowait`, free), '55P03', 'the new sandbox is locked');
     t.is(
-      await probe(d.sql`select from app.collections where id = '00000000-0000-4000-8000-000000000000' for key share nowait`),
+      await outcome(d.sql`select from app.collections where id = '00000000-0000-4000-8000-000000000000' for key share nowait`, free),
       '55P03',
       'so is its collection: writers queue behind the deletion',
     );
@@ -387,10 +382,7 @@ for (const [when, hold, holdsAdvisory] of [
     await withSessions(1, async (a) => {
       await a.sql`begin`;
       await hold(a.sql, c);
-      const locking = locker`select app.lock_collections_for_deletion(${[c]})`.then(
-        () => 'locked',
-        (error: { code?: string }) => error.code,
-      );
+      const locking = outcome(locker`select app.lock_collections_for_deletion(${[c]})`, () => 'locked');
       await until(`the locker to wait, holding the advisory lock: ${holdsAdvisory}`, 10_000, async () => {
         const [row] = await d.sql`
           select exists (select from pg_locks where pid = ${pid} and locktype = 'advisory' and granted) as holds,
