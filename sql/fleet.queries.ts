@@ -1,5 +1,5 @@
 /** Types generated for queries found in "sql/fleet.sql" */
-import { PreparedQuery } from '@pgtyped/runtime';
+import { PreparedQuery } from '../src/db/prepared-query.ts';
 
 export type project_role = 'admin' | 'editor' | 'owner' | 'viewer';
 

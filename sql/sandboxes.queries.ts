@@ -1,5 +1,5 @@
 /** Types generated for queries found in "sql/sandboxes.sql" */
-import { PreparedQuery } from '@pgtyped/runtime';
+import { PreparedQuery } from '../src/db/prepared-query.ts';
 
 /** 'ResolveMergeTarget' parameters type */
 export interface IResolveMergeTargetParams {

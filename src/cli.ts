@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -186,6 +186,7 @@ async function genQueries(args: string[], config: Config): Promise<number> {
     const pgtyped = path.join(root, 'node_modules', '@pgtyped', 'cli', 'lib', 'index.js');
     const code = await runChild(process.execPath, [pgtyped, '-c', path.join(root, 'pgtyped.config.json'), '--uri', url], root);
     if (code !== 0) return code;
+    await useOwnPreparedQuery();
     if (before) {
       const after = await generatedQueries();
       const sources = new Set((await readdir(path.join(root, 'sql')).catch(() => [] as string[])).filter((f) => f.endsWith('.sql')));
@@ -204,6 +205,22 @@ async function genQueries(args: string[], config: Config): Promise<number> {
   } finally {
     await server.stop();
     await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Points each generated file's PreparedQuery import at src/db/prepared-query.ts, which
+ * works out a query's text once instead of on every call (it says why). pgtyped has no
+ * option for the runtime it imports, so this rewrites the one import line it writes, and
+ * fails if that line changes, rather than quietly leaving a file on pgtyped's own.
+ */
+async function useOwnPreparedQuery(): Promise<void> {
+  const from = "import { PreparedQuery } from '@pgtyped/runtime';";
+  const to = "import { PreparedQuery } from '../src/db/prepared-query.ts';";
+  for (const [name, text] of await generatedQueries()) {
+    if (text.includes(to)) continue;
+    if (!text.includes(from)) throw new Error(`sql/${name}: pgtyped's import of PreparedQuery is not the line expected (${from})`);
+    await writeFile(path.join(root, 'sql', name), text.replace(from, to));
   }
 }
 
