@@ -217,11 +217,10 @@ async function genQueries(args: string[], config: Config): Promise<number> {
 async function useOwnPreparedQuery(): Promise<void> {
   const from = "import { PreparedQuery } from '@pgtyped/runtime';";
   const to = "import { PreparedQuery } from '../src/db/prepared-query.ts';";
-  for (const [name, text] of await generatedQueries()) {
-    if (text.includes(to)) continue;
-    if (!text.includes(from)) throw new Error(`sql/${name}: pgtyped's import of PreparedQuery is not the line expected (${from})`);
-    await writeFile(path.join(root, 'sql', name), text.replace(from, to));
-  }
+  const files = [...(await generatedQueries())].filter(([, text]) => !text.includes(to));
+  const unexpected = files.filter(([, text]) => !text.includes(from)).map(([name]) => `sql/${name}`);
+  if (unexpected.length > 0) throw new Error(`pgtyped's import of PreparedQuery is not the line expected (${from}) in ${unexpected.join(', ')}`);
+  for (const [name, text] of files) await writeFile(path.join(root, 'sql', name), text.replace(from, to));
 }
 
 /** sql/*.queries.ts, file name → content. */

@@ -20,14 +20,18 @@ for (const file of modules) {
   }
 }
 
-/** A connection that records what it is sent and answers fresh copies of `rows`. */
+/**
+ * A connection that records what it is sent and answers fresh copies of `rows`, with a
+ * rowCount unlike their number (an UPDATE's count), so a runWithCounts that counted the
+ * rows itself would show.
+ */
 function recorder(rows: Array<Record<string, unknown>>) {
   const sent: Array<{ query: string; bindings: unknown[] }> = [];
   return {
     sent,
     query: async (query: string, bindings: unknown[]) => {
       sent.push({ query, bindings });
-      return { rows: rows.map((r) => ({ ...r })), rowCount: rows.length };
+      return { rows: rows.map((r) => ({ ...r })), rowCount: rows.length + 5 };
     },
   };
 }
@@ -56,7 +60,7 @@ test('every query sends the text and bindings pgtyped’s own run() sends, and m
 });
 
 test('a query with an array expansion, whose text depends on its values, keeps pgtyped’s own path', async (t) => {
-  // select … where id in :ids and name = :name! (no generated query has an expansion yet)
+  // `@param ids -> (...)` then `select 1 where id in :ids and name = :name!` (no generated query has an expansion yet)
   const statement = 'select 1 where id in :ids and name = :name!';
   const ir = {
     usedParamSet: { ids: true, name: true },
