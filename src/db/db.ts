@@ -155,6 +155,11 @@ export function createDb(options: DbOptions): Db {
       statement_timeout: options.statementTimeoutMs,
       // A client that vanished mid-transaction must not hold locks for ever.
       idle_in_transaction_session_timeout: 60_000,
+      // Item JSON is built by PostgreSQL (app.item_json), and its timestamps take the session's
+      // time zone: without this, a database or cluster set to local time (ALTER DATABASE … SET
+      // timezone) would send items' "created"/"updated" as +05:30 or -08:00 while everything
+      // Node serialises says UTC. The instants are the same; the wire should not vary by server.
+      TimeZone: 'UTC',
     },
   } satisfies postgres.Options<Record<string, postgres.PostgresType>>;
   const sql = postgres(options.url, { ...common, max: options.poolMax });

@@ -20,9 +20,14 @@ export interface TestServer extends TestDatabase {
   stop(): Promise<void>;
 }
 
-/** The real service over real HTTP on its own database cloned from the migrated template. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/**
+ * The real service over real HTTP on its own database cloned from the migrated template.
+ * `beforeStart` runs on that database before the service connects (database-level
+ * settings, say, which only new sessions see).
+ */
+export async function startTestServer(env: Record<string, string> = {}, beforeStart?: (database: TestDatabase) => Promise<void>): Promise<TestServer> {
   const database = await createTestDatabase();
+  await beforeStart?.(database);
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',

@@ -413,3 +413,26 @@ test('a path that is not valid percent-encoded UTF-8 is 400, not a key spelled w
   await ok(c.put('raw/%25FF%25FE', { value: 'v' }));
   t.deepEqual(await keysIn('raw', project.id), ['%FF%FE']);
 });
+
+test('item timestamps are sent in UTC whatever time zone the database is set to', async (t) => {
+  // A DBA's ALTER DATABASE … SET timezone reaches every new session, sandbar's included.
+  const local = await startTestServer({}, (d) => d.sql.unsafe(`alter database ${d.name} set timezone = 'Asia/Kolkata'`).then(() => undefined));
+  t.teardown(() => local.stop());
+  const settings = await local.sql`select unnest(setconfig) as setting from pg_db_role_setting where setdatabase = (select oid from pg_database where datname = current_database())`;
+  t.deepEqual(settings.map((r) => r.setting), ['TimeZone=Asia/Kolkata']);
+
+  const owner = await createTestUser(local);
+  const project = await createTestProject(local, owner);
+  await ok(local.request(`/api/projects/${project.id}/collections`, { method: 'POST', token: owner.token, json: { name: 'zoned' } }));
+  await ok(local.request('/collections/zoned/k', { method: 'PUT', token: owner.token, json: { value: 'v' } }));
+  const [row] = await local.sql`select created_at from app.items where key = 'k'`;
+
+  const one = (await ok(local.request('/collections/zoned/k', { token: owner.token }))) as Item;
+  const page = (await ok(local.request('/collections/zoned', { token: owner.token }))) as Page;
+  const download = (await ok(local.request(`/api/projects/${project.id}/collections/zoned/download`, { token: owner.token }))) as Item[];
+  for (const item of [one, page.items[0]!, download[0]!]) {
+    t.regex(item.created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$/);
+    t.is(Date.parse(item.created), (row!.created_at as Date).getTime());
+    t.is(item.updated, item.created);
+  }
+});
