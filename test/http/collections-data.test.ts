@@ -414,12 +414,15 @@ test('a path that is not valid percent-encoded UTF-8 is 400, not a key spelled w
   t.deepEqual(await keysIn('raw', project.id), ['%FF%FE']);
 });
 
-test('item timestamps are sent in UTC whatever time zone the database is set to', async (t) => {
-  // A DBA's ALTER DATABASE … SET timezone reaches every new session, sandbar's included.
-  const local = await startTestServer({}, (d) => d.sql.unsafe(`alter database ${d.name} set timezone = 'Asia/Kolkata'`).then(() => undefined));
+test('a database set to another time zone and date style changes nothing on the wire', async (t) => {
+  // A DBA's ALTER DATABASE … SET reaches every new session, sandbar's included.
+  const local = await startTestServer({}, async (d) => {
+    await d.sql.unsafe(`alter database ${d.name} set timezone = 'Asia/Kolkata'`);
+    await d.sql.unsafe(`alter database ${d.name} set datestyle = 'SQL, DMY'`);
+  });
   t.teardown(() => local.stop());
   const settings = await local.sql`select unnest(setconfig) as setting from pg_db_role_setting where setdatabase = (select oid from pg_database where datname = current_database())`;
-  t.deepEqual(settings.map((r) => r.setting), ['TimeZone=Asia/Kolkata']);
+  t.deepEqual(settings.map((r) => r.setting).sort(), ['DateStyle=SQL, DMY', 'TimeZone=Asia/Kolkata']);
 
   const owner = await createTestUser(local);
   const project = await createTestProject(local, owner);
@@ -435,4 +438,8 @@ test('item timestamps are sent in UTC whatever time zone the database is set to'
     t.is(Date.parse(item.created), (row!.created_at as Date).getTime());
     t.is(item.updated, item.created);
   }
+  // Timestamps Node parses and serialises: a project's, in the answer that also proves the token was accepted.
+  const listed = (await ok(local.request('/api/projects', { token: owner.token }))) as { projects: Array<{ id: string; created_at: string }> };
+  const [stored] = await local.sql`select created_at from app.projects where id = ${project.id}`;
+  t.is(listed.projects.find((p) => p.id === project.id)?.created_at, (stored!.created_at as Date).toISOString());
 });
