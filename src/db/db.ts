@@ -155,14 +155,16 @@ export function createDb(options: DbOptions): Db {
       statement_timeout: options.statementTimeoutMs,
       // A client that vanished mid-transaction must not hold locks for ever.
       idle_in_transaction_session_timeout: 60_000,
-      // Two session settings a DBA may change for the database or the cluster, pinned here so
-      // that they cannot change the API. Item JSON is built by PostgreSQL (app.item_json), and
-      // its timestamps take the session's time zone: a database set to local time would send
-      // items' "created"/"updated" as +05:30 while everything Node serialises says UTC.
-      // postgres.js parses timestamps with Date, which reads only the ISO date style: under
-      // 'SQL, DMY' every expires_at became an Invalid Date, and every token "revoked".
+      // Session settings a DBA may change for the database or the cluster, pinned here so that
+      // they cannot change the API. Item JSON is built by PostgreSQL (app.item_json), and its
+      // timestamps take the session's time zone: a database set to local time would send items'
+      // "created"/"updated" as +05:30 while everything Node serialises says UTC. postgres.js
+      // parses timestamps with Date, which reads only the ISO date style: under 'SQL, DMY' every
+      // expires_at became an Invalid Date, and every token "revoked". And SQL function bodies are
+      // parsed under the caller's standard_conforming_strings (migration 000016 made ours immune).
       TimeZone: 'UTC',
       DateStyle: 'ISO, MDY',
+      standard_conforming_strings: 'on',
     },
   } satisfies postgres.Options<Record<string, postgres.PostgresType>>;
   const sql = postgres(options.url, { ...common, max: options.poolMax });

@@ -414,15 +414,16 @@ test('a path that is not valid percent-encoded UTF-8 is 400, not a key spelled w
   t.deepEqual(await keysIn('raw', project.id), ['%FF%FE']);
 });
 
-test('a database set to another time zone and date style changes nothing on the wire', async (t) => {
+test('a database set to another time zone, date style and string syntax changes nothing on the wire', async (t) => {
   // A DBA's ALTER DATABASE … SET reaches every new session, sandbar's included.
   const local = await startTestServer({}, async (d) => {
     await d.sql.unsafe(`alter database ${d.name} set timezone = 'Asia/Kolkata'`);
     await d.sql.unsafe(`alter database ${d.name} set datestyle = 'SQL, DMY'`);
+    await d.sql.unsafe(`alter database ${d.name} set standard_conforming_strings = off`);
   });
   t.teardown(() => local.stop());
   const settings = await local.sql`select unnest(setconfig) as setting from pg_db_role_setting where setdatabase = (select oid from pg_database where datname = current_database())`;
-  t.deepEqual(settings.map((r) => r.setting).sort(), ['DateStyle=SQL, DMY', 'TimeZone=Asia/Kolkata']);
+  t.deepEqual(settings.map((r) => r.setting).sort(), ['DateStyle=SQL, DMY', 'TimeZone=Asia/Kolkata', 'standard_conforming_strings=off']);
 
   const owner = await createTestUser(local);
   const project = await createTestProject(local, owner);
@@ -438,6 +439,10 @@ test('a database set to another time zone and date style changes nothing on the 
     t.is(Date.parse(item.created), (row!.created_at as Date).getTime());
     t.is(item.updated, item.created);
   }
+  // Key patterns go through app.key_pattern_to_like, whose body PostgreSQL parses in the session.
+  const matched = (await ok(local.request('/collections/zoned?key=k*', { token: owner.token }))) as Page;
+  t.deepEqual(matched.items.map((i) => i.key), ['k']);
+  t.deepEqual(await ok(local.request('/collections/zoned?key=k*', { method: 'DELETE', token: owner.token })), { key: 'k*', deleted: 1, error: null });
   // Timestamps Node parses and serialises: a project's, in the answer that also proves the token was accepted.
   const listed = (await ok(local.request('/api/projects', { token: owner.token }))) as { projects: Array<{ id: string; created_at: string }> };
   const [stored] = await local.sql`select created_at from app.projects where id = ${project.id}`;

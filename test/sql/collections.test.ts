@@ -105,7 +105,7 @@ test('app.upsert_items raises SB404 for a missing collection and SB422 duplicate
   t.is((tooLong as unknown as { code: string }).code, '23514');
 });
 
-test('key patterns: * is the only wildcard; %, _ and \\ are literal', async (t) => {
+test('key patterns: * is the only wildcard; %, _ and \\ are literal, whatever the session’s standard_conforming_strings', async (t) => {
   const cases: Array<[string, string, boolean]> = [
     ['a*', 'abc', true],
     ['a_c', 'abc', false],
@@ -117,9 +117,19 @@ test('key patterns: * is the only wildcard; %, _ and \\ are literal', async (t) 
     ['*', '', true],
     ['A*', 'abc', false],
   ];
-  for (const [pattern, key, expected] of cases) {
-    const [row] = await d.sql`select ${key}::text like app.key_pattern_to_like(${pattern}) as matches`;
-    t.is(row!.matches, expected, `${pattern} ~ ${key}`);
+  // The function's body is parsed when a session first runs it, under that session's setting (a
+  // database or role may be set to off); until migration 000016 its backslash literals failed to
+  // parse there. A fresh session per setting, since a session keeps the body it parsed first.
+  for (const setting of ['on', 'off']) {
+    const session = postgres(d.url, { max: 1, onnotice: () => undefined, connection: { standard_conforming_strings: setting } });
+    try {
+      for (const [pattern, key, expected] of cases) {
+        const [row] = await session`select ${key}::text like app.key_pattern_to_like(${pattern}) as matches`;
+        t.is(row!.matches, expected, `standard_conforming_strings ${setting}: ${pattern} ~ ${key}`);
+      }
+    } finally {
+      await session.end();
+    }
   }
 });
 
