@@ -74,6 +74,10 @@ export const sqlstateMap: Readonly<Record<string, Mapping>> = {
   '40P01': { status: 503, error: 'busy', message: 'The database is busy; try again.', retryAfter: true },
   '55P03': { status: 503, error: 'busy', message: 'The resource is locked; try again.', retryAfter: true },
   '57014': { status: 503, error: 'timeout', message: 'The operation took too long and was cancelled.', retryAfter: true },
+  // A write reached a server that takes none: a standby (DATABASE_URL still naming the old primary
+  // after a failover) or a database set to default_transaction_read_only for maintenance. Neither
+  // the client's fault nor a bug, so not a 500: retry once the database takes writes again.
+  '25006': { status: 503, error: 'database_read_only', message: 'The database takes no writes right now; try again shortly.', retryAfter: true },
   '53300': unavailable,
   '57P01': unavailable,
   '57P02': unavailable,

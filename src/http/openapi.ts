@@ -116,7 +116,7 @@ const errorText: Record<number, string> = {
   413: '`payload_too_large`: the body is larger than `SANDBAR_BODY_LIMIT_BYTES` (10 MB by default).',
   415: '`unsupported_media_type`: a request body that is not `application/json`, or a content encoding we do not accept.',
   422: '`invalid`: the JSON body is not an object, not valid UTF-8, has a string that is not well-formed Unicode or a `__proto__` key, has the wrong shape (unknown fields included), or a value fails a database check.',
-  503: '`database_unavailable`, `busy` (serialization failure or deadlock after retries, lock timeout, or every long-pool slot held by streams, merges and large deletes) or `timeout` (statement timeout); retry after `Retry-After`.',
+  503: '`database_unavailable`, `database_read_only` (a write while the database takes none: a standby, or maintenance), `busy` (serialization failure or deadlock after retries, lock timeout, or every long-pool slot held by streams, merges and large deletes) or `timeout` (statement timeout); retry after `Retry-After`.',
 };
 
 interface OperationSpec {

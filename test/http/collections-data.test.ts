@@ -9,6 +9,7 @@ import {
   type TestProject,
   type TestUser,
 } from '../helpers/identity.ts';
+import { until } from '../helpers/poll.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let s: TestServer;
@@ -447,4 +448,31 @@ test('a database set to another time zone, date style and string syntax changes 
   const listed = (await ok(local.request('/api/projects', { token: owner.token }))) as { projects: Array<{ id: string; created_at: string }> };
   const [stored] = await local.sql`select created_at from app.projects where id = ${project.id}`;
   t.is(listed.projects.find((p) => p.id === project.id)?.created_at, (stored!.created_at as Date).toISOString());
+});
+
+test('a write to a database that takes none is 503 database_read_only with Retry-After; reads go on', async (t) => {
+  const local = await startTestServer();
+  t.teardown(() => local.stop());
+  const owner = await createTestUser(local);
+  const project = await createTestProject(local, owner);
+  await ok(local.request(`/api/projects/${project.id}/collections`, { method: 'POST', token: owner.token, json: { name: 'frozen' } }));
+  await ok(local.request('/collections/frozen/k', { method: 'PUT', token: owner.token, json: { value: 'v' } }));
+
+  // What a standby, or a database put in maintenance, looks like to new sessions; the service's
+  // sessions are ended so that its pools reconnect into it.
+  await local.sql.unsafe(`alter database ${local.name} set default_transaction_read_only = on`);
+  await local.sql`select pg_terminate_backend(pid) from pg_stat_activity
+                   where datname = current_database() and application_name in ('sandbar', 'sandbar-long')`;
+  const refused = await until('a write refused as read-only', 10_000, async () => {
+    const res = await local.request('/collections/frozen/k', { method: 'PUT', token: owner.token, json: { value: 'w' } });
+    const body = (await res.json()) as { error: string };
+    // While the pools reconnect a request may meet an ended session (503 database_unavailable).
+    return body.error === 'database_unavailable' ? undefined : { status: res.status, retryAfter: res.headers.get('retry-after'), body };
+  });
+  t.deepEqual(refused, {
+    status: 503,
+    retryAfter: '1',
+    body: { error: 'database_read_only', message: 'The database takes no writes right now; try again shortly.' },
+  });
+  t.deepEqual(((await ok(local.request('/collections/frozen/k', { token: owner.token }))) as Item).value, 'v');
 });
