@@ -41,6 +41,7 @@ const expected: Record<string, [status: number, error: string, retryAfter: boole
   '40P01': [503, 'busy', true], // deadlock_detected
   '55P03': [503, 'busy', true], // lock_not_available
   '57014': [503, 'timeout', true], // query_canceled
+  '25006': [503, 'database_read_only', true], // read_only_sql_transaction
   '53300': [503, 'database_unavailable', true], // too_many_connections
   '57P01': [503, 'database_unavailable', true], // admin_shutdown
   '57P02': [503, 'database_unavailable', true], // crash_shutdown
