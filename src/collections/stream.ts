@@ -125,8 +125,10 @@ class Batches {
     if (this.closed) return;
     this.closed = true;
     await this.pending.catch(() => undefined);
-    // A failed batch aborted the transaction; on a broken connection both fail, and
-    // postgres.js replaces the connection once it is released.
+    // A failed batch aborted the transaction, which ROLLBACK ends. On a connection the server has
+    // ended (a failover, pg_terminate_backend, a timeout) both fail, and release() leaves it among
+    // the pool's closed connections, which postgres.js reconnects on demand (that needs our patch
+    // of postgres.js, ADR 8: before it, the dead connection went back to the open ones).
     await this.reserved.unsafe(this.failed ? 'rollback' : 'commit').catch(() => undefined);
     this.reserved.release();
     this.releaseSlot();

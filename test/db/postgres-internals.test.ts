@@ -25,6 +25,15 @@ test('the installed postgres.js carries the queue patch', async (t) => {
   }
 });
 
+test('the installed postgres.js carries the closed-connection patch (ADR 8 amendment)', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  for (const dir of ['src', 'cjs/src']) {
+    const read = (file: string) => readFile(new URL(`../../node_modules/postgres/${dir}/${file}`, import.meta.url), 'utf8');
+    t.true((await read('index.js')).includes('c.queue === closed || onopen(c)'), `${dir}/index.js`);
+    t.true((await read('connection.js')).includes('query = results = errorResponse = null'), `${dir}/connection.js`);
+  }
+});
+
 test('a queue that never empties stays first-in first-out across compactions, and remove still finds its items', (t) => {
   const q = createQueue<{ n: number }>();
   const items = Array.from({ length: 10 }, (_, n) => q.push({ n }));

@@ -82,6 +82,29 @@ test.serial('long work that gets the slot within the deadline is served: three d
   t.deepEqual(results, [0, 1, 2].map(() => [200, { key: 'absent-*', deleted: 0, error: null }]));
 });
 
+test.serial('a stream whose session the server ends gives its slot back, and the pool serves long work again', async (t) => {
+  // A failover, a DBA's pg_terminate_backend, or a transaction_timeout, while a download waits on its reader.
+  const holder = new AbortController();
+  const held = await s.request(download(), { token: owner.token, signal: holder.signal });
+  t.is(held.status, 200);
+  const reader = held.body!.getReader();
+  await reader.read();
+  const [ended] = await s.sql`select count(pg_terminate_backend(pid, 5000))::int as n from pg_stat_activity
+                               where datname = current_database() and application_name = 'sandbar-long'`;
+  t.is(ended!.n, 1);
+  holder.abort();
+  await reader.read().catch(() => undefined);
+  await until('the slot to be given back', 10_000, async () => ((await longGauges())[0] === 'sandbar_db_long_slots_held 0' ? true : undefined));
+
+  // The pool's one long connection was the ended one: the next long work must get a live one.
+  for (const path of ['/collections/big?limit=2', download()]) {
+    const res = await s.request(path, { token: owner.token, signal: AbortSignal.timeout(15_000) });
+    t.is(res.status, 200, path);
+    await res.arrayBuffer();
+  }
+  t.deepEqual(await longGauges(), ['sandbar_db_long_slots_held 0', 'sandbar_db_long_waiting 0']);
+});
+
 test('long-pool sessions plan every execution for its own parameters (plan_cache_mode)', async (t) => {
   // A generic plan, made for the average collection, read and sorted a whole 100k-item collection
   // for each page in half the bench runs; see src/db/db.ts.
