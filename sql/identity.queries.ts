@@ -439,13 +439,15 @@ export interface ISetMemberQuery {
   result: ISetMemberResult;
 }
 
-const setMemberIR: any = {"usedParamSet":{"projectId":true,"email":true,"role":true,"actorRole":true},"params":[{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":114,"b":124}]},{"name":"email","required":true,"transform":{"type":"scalar"},"locs":[{"a":127,"b":133}]},{"name":"role","required":true,"transform":{"type":"scalar"},"locs":[{"a":144,"b":149}]},{"name":"actorRole","required":true,"transform":{"type":"scalar"},"locs":[{"a":170,"b":180}]}],"statement":"select user_id as \"user_id!\", email::text as \"email!\", role as \"role!\", created as \"created!\"\nfrom app.set_member(:projectId!, :email!::citext, :role!::app.project_role, :actorRole!::app.project_role)"};
+const setMemberIR: any = {"usedParamSet":{"projectId":true,"email":true,"role":true,"actorRole":true},"params":[{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":309,"b":319}]},{"name":"email","required":true,"transform":{"type":"scalar"},"locs":[{"a":322,"b":328}]},{"name":"role","required":true,"transform":{"type":"scalar"},"locs":[{"a":331,"b":336}]},{"name":"actorRole","required":true,"transform":{"type":"scalar"},"locs":[{"a":357,"b":367}]}],"statement":"select user_id as \"user_id!\", email::text as \"email!\", role as \"role!\", created as \"created!\"\n-- The email is left untyped: the function's signature types it as citext without naming the type,\n-- which a search_path without the extension's schema (a database set that way) cannot resolve.\nfrom app.set_member(:projectId!, :email!, :role!::app.project_role, :actorRole!::app.project_role)"};
 
 /**
  * Query generated from SQL:
  * ```
  * select user_id as "user_id!", email::text as "email!", role as "role!", created as "created!"
- * from app.set_member(:projectId!, :email!::citext, :role!::app.project_role, :actorRole!::app.project_role)
+ * -- The email is left untyped: the function's signature types it as citext without naming the type,
+ * -- which a search_path without the extension's schema (a database set that way) cannot resolve.
+ * from app.set_member(:projectId!, :email!, :role!::app.project_role, :actorRole!::app.project_role)
  * ```
  */
 export const setMember = new PreparedQuery<ISetMemberParams,ISetMemberResult>(setMemberIR);

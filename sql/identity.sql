@@ -62,7 +62,9 @@ from app.create_sandbox(:parentId!, :name!, :ownerId!);
 
 /* @name setMember */
 select user_id as "user_id!", email::text as "email!", role as "role!", created as "created!"
-from app.set_member(:projectId!, :email!::citext, :role!::app.project_role, :actorRole!::app.project_role);
+-- The email is left untyped: the function's signature types it as citext without naming the type,
+-- which a search_path without the extension's schema (a database set that way) cannot resolve.
+from app.set_member(:projectId!, :email!, :role!::app.project_role, :actorRole!::app.project_role);
 
 /* @name removeMember */
 select app.remove_member(:projectId!, :userId!, :actorRole!::app.project_role) as "removed!";

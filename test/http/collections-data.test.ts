@@ -415,19 +415,25 @@ test('a path that is not valid percent-encoded UTF-8 is 400, not a key spelled w
   t.deepEqual(await keysIn('raw', project.id), ['%FF%FE']);
 });
 
-test('a database set to another time zone, date style and string syntax changes nothing on the wire', async (t) => {
+test('a database set to another time zone, date style, string syntax and search_path changes nothing on the wire', async (t) => {
   // A DBA's ALTER DATABASE … SET reaches every new session, sandbar's included.
   const local = await startTestServer({}, async (d) => {
     await d.sql.unsafe(`alter database ${d.name} set timezone = 'Asia/Kolkata'`);
     await d.sql.unsafe(`alter database ${d.name} set datestyle = 'SQL, DMY'`);
     await d.sql.unsafe(`alter database ${d.name} set standard_conforming_strings = off`);
+    // Without the schema the citext extension lives in (public here); adding a member was 500.
+    await d.sql.unsafe(`alter database ${d.name} set search_path = app`);
   });
   t.teardown(() => local.stop());
   const settings = await local.sql`select unnest(setconfig) as setting from pg_db_role_setting where setdatabase = (select oid from pg_database where datname = current_database())`;
-  t.deepEqual(settings.map((r) => r.setting).sort(), ['DateStyle=SQL, DMY', 'TimeZone=Asia/Kolkata', 'standard_conforming_strings=off']);
+  t.deepEqual(settings.map((r) => r.setting).sort(), ['DateStyle=SQL, DMY', 'TimeZone=Asia/Kolkata', 'search_path=app', 'standard_conforming_strings=off']);
 
   const owner = await createTestUser(local);
   const project = await createTestProject(local, owner);
+  const member = await createTestUser(local, { email: `Mixed-${Date.now()}@Example.test` });
+  // citext: found whatever the case the email is given in.
+  const added = await local.request(`/api/projects/${project.id}/members`, { method: 'POST', token: owner.token, json: { email: member.email.toLowerCase(), role: 'viewer' } });
+  t.is(added.status, 201, await added.clone().text());
   await ok(local.request(`/api/projects/${project.id}/collections`, { method: 'POST', token: owner.token, json: { name: 'zoned' } }));
   await ok(local.request('/collections/zoned/k', { method: 'PUT', token: owner.token, json: { value: 'v' } }));
   const [row] = await local.sql`select created_at from app.items where key = 'k'`;
