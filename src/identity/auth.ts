@@ -177,6 +177,9 @@ export class Auth {
     try {
       await touchAccessTokens.run({ jtis }, this.db.conn);
     } catch (error) {
+      // Kept for the next flush (a read-only database, a failover): last_used_at is a hint, but
+      // one that should not skip a period because the database could not take it then.
+      for (const jti of jtis) this.used.add(jti);
       this.log.warn({ err: error }, 'could not record token last_used_at');
     }
   }

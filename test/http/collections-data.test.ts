@@ -436,14 +436,15 @@ test('a database set to another time zone, date style, string syntax and search_
   t.is(added.status, 201, await added.clone().text());
   await ok(local.request(`/api/projects/${project.id}/collections`, { method: 'POST', token: owner.token, json: { name: 'zoned' } }));
   await ok(local.request('/collections/zoned/k', { method: 'PUT', token: owner.token, json: { value: 'v' } }));
-  const [row] = await local.sql`select created_at from app.items where key = 'k'`;
+  // Read as epoch milliseconds: a helper session opened after the ALTER would parse a timestamp in 'SQL, DMY'.
+  const [row] = await local.sql`select floor(extract(epoch from created_at) * 1000)::float8 as ms from app.items where key = 'k'`;
 
   const one = (await ok(local.request('/collections/zoned/k', { token: owner.token }))) as Item;
   const page = (await ok(local.request('/collections/zoned', { token: owner.token }))) as Page;
   const download = (await ok(local.request(`/api/projects/${project.id}/collections/zoned/download`, { token: owner.token }))) as Item[];
   for (const item of [one, page.items[0]!, download[0]!]) {
     t.regex(item.created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$/);
-    t.is(Date.parse(item.created), (row!.created_at as Date).getTime());
+    t.is(Date.parse(item.created), row!.ms);
     t.is(item.updated, item.created);
   }
   // Key patterns go through app.key_pattern_to_like, whose body PostgreSQL parses in the session.
@@ -452,8 +453,8 @@ test('a database set to another time zone, date style, string syntax and search_
   t.deepEqual(await ok(local.request('/collections/zoned?key=k*', { method: 'DELETE', token: owner.token })), { key: 'k*', deleted: 1, error: null });
   // Timestamps Node parses and serialises: a project's, in the answer that also proves the token was accepted.
   const listed = (await ok(local.request('/api/projects', { token: owner.token }))) as { projects: Array<{ id: string; created_at: string }> };
-  const [stored] = await local.sql`select created_at from app.projects where id = ${project.id}`;
-  t.is(listed.projects.find((p) => p.id === project.id)?.created_at, (stored!.created_at as Date).toISOString());
+  const [stored] = await local.sql`select floor(extract(epoch from created_at) * 1000)::float8 as ms from app.projects where id = ${project.id}`;
+  t.is(listed.projects.find((p) => p.id === project.id)?.created_at, new Date(stored!.ms as number).toISOString());
 });
 
 test('a write to a database that takes none is 503 database_read_only with Retry-After; reads go on', async (t) => {
@@ -467,7 +468,8 @@ test('a write to a database that takes none is 503 database_read_only with Retry
   // What a standby, or a database put in maintenance, looks like to new sessions; the service's
   // sessions are ended so that its pools reconnect into it.
   await local.sql.unsafe(`alter database ${local.name} set default_transaction_read_only = on`);
-  await local.sql`select pg_terminate_backend(pid) from pg_stat_activity
+  // Waiting (up to 5 s) for each session to exit, so no write can still land on an old one.
+  await local.sql`select pg_terminate_backend(pid, 5000) from pg_stat_activity
                    where datname = current_database() and application_name in ('sandbar', 'sandbar-long')`;
   const refused = await until('a write refused as read-only', 10_000, async () => {
     const res = await local.request('/collections/frozen/k', { method: 'PUT', token: owner.token, json: { value: 'w' } });
@@ -481,4 +483,16 @@ test('a write to a database that takes none is 503 database_read_only with Retry
     body: { error: 'database_read_only', message: 'The database takes no writes right now; try again shortly.' },
   });
   t.deepEqual(((await ok(local.request('/collections/frozen/k', { token: owner.token }))) as Item).value, 'v');
+
+  // The token's last use could not be recorded meanwhile; it is kept and recorded once writes return.
+  const usedAt = async () => (await local.sql`select count(*)::int as n from app.access_tokens where last_used_at is not null`)[0]!.n as number;
+  await local.service.auth.flushLastUsed();
+  t.is(await usedAt(), 0);
+  await local.sql.unsafe(`alter database ${local.name} reset default_transaction_read_only`);
+  await local.sql`select pg_terminate_backend(pid, 5000) from pg_stat_activity
+                   where datname = current_database() and application_name in ('sandbar', 'sandbar-long')`;
+  await until('the last use to be recorded', 10_000, async () => {
+    await local.service.auth.flushLastUsed();
+    return (await usedAt()) === 1 ? true : undefined;
+  });
 });
