@@ -4,7 +4,7 @@
  * with 503 busy and Retry-After, instead of queueing behind slow readers for as long
  * as they take. Here the long pool has one connection and the wait is short.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { createFilledCollection, createTestProject, createTestUser, type TestProject, type TestUser } from '../helpers/identity.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { until } from '../helpers/poll.ts';
@@ -30,13 +30,18 @@ async function longGauges(): Promise<string[]> {
   return text.split('\n').filter((l) => /^sandbar_db_long_(slots_held|waiting) /.test(l));
 }
 
-test.serial('while a slow reader holds the only long slot, other long work is refused with 503 busy, then served again', async (t) => {
+/** A download that has read one chunk and stops: backpressure keeps the stream, and its slot, open. */
+async function slowReader(t: ExecutionContext) {
   const holder = new AbortController();
   const held = await s.request(download(), { token: owner.token, signal: holder.signal });
   t.is(held.status, 200);
-  // Read one chunk and stop: backpressure keeps the stream, and its slot, open.
   const reader = held.body!.getReader();
   await reader.read();
+  return { holder, reader };
+}
+
+test.serial('while a slow reader holds the only long slot, other long work is refused with 503 busy, then served again', async (t) => {
+  const { holder, reader } = await slowReader(t);
 
   for (const [method, path] of [
     ['GET', download()],
@@ -84,11 +89,7 @@ test.serial('long work that gets the slot within the deadline is served: three d
 
 test.serial('a stream whose session the server ends gives its slot back, and the pool serves long work again', async (t) => {
   // A failover, a DBA's pg_terminate_backend, or a transaction_timeout, while a download waits on its reader.
-  const holder = new AbortController();
-  const held = await s.request(download(), { token: owner.token, signal: holder.signal });
-  t.is(held.status, 200);
-  const reader = held.body!.getReader();
-  await reader.read();
+  const { holder, reader } = await slowReader(t);
   const [ended] = await s.sql`select count(pg_terminate_backend(pid, 5000))::int as n from pg_stat_activity
                                where datname = current_database() and application_name = 'sandbar-long'`;
   t.is(ended!.n, 1);
