@@ -29,11 +29,11 @@ export class PreparedQuery<TParams, TResult> extends PgtypedPreparedQuery<TParam
       names[parameter.assignedIndex - 1] = parameter.name;
     }
     const bindings = (params: TParams) => names.map((name) => (params as Record<string, unknown>)[name]);
-    this.run = async (params, connection) => withoutHints((await connection.query(query, bindings(params))).rows) as TResult[];
     this.runWithCounts = async (params, connection) => {
       const { rows, rowCount } = await connection.query(query, bindings(params));
       return { result: withoutHints(rows) as TResult[], rowCount };
     };
+    this.run = async (params, connection) => (await this.runWithCounts(params, connection)).result;
   }
 }
 

@@ -30,8 +30,9 @@ test('the installed postgres.js carries the closed-connection patch (ADR 8 amend
   for (const dir of ['src', 'cjs/src']) {
     const read = (file: string) => readFile(new URL(`../../node_modules/postgres/${dir}/${file}`, import.meta.url), 'utf8');
     t.true((await read('index.js')).includes('c.queue === closed || onopen(c)'), `${dir}/index.js`);
-    t.true((await read('connection.js')).includes('query = results = errorResponse = null'), `${dir}/connection.js`);
-    t.true((await read('connection.js')).includes(";(query || sent.length) && error(Errors.connection('CONNECTION_CLOSED'"), `${dir}/connection.js`);
+    const connection = await read('connection.js');
+    t.true(connection.includes('query = results = errorResponse = null'), `${dir}/connection.js`);
+    t.true(connection.includes(";(query || sent.length) && error(Errors.connection('CONNECTION_CLOSED'"), `${dir}/connection.js`);
   }
 });
 

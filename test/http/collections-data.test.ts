@@ -465,12 +465,17 @@ test('a write to a database that takes none is 503 database_read_only with Retry
   await ok(local.request(`/api/projects/${project.id}/collections`, { method: 'POST', token: owner.token, json: { name: 'frozen' } }));
   await ok(local.request('/collections/frozen/k', { method: 'PUT', token: owner.token, json: { value: 'v' } }));
 
-  // What a standby, or a database put in maintenance, looks like to new sessions; the service's
-  // sessions are ended so that its pools reconnect into it.
-  await local.sql.unsafe(`alter database ${local.name} set default_transaction_read_only = on`);
-  // Waiting (up to 5 s) for each session to exit, so no write can still land on an old one.
-  await local.sql`select pg_terminate_backend(pid, 5000) from pg_stat_activity
-                   where datname = current_database() and application_name in ('sandbar', 'sandbar-long')`;
+  /**
+   * Changes the database setting for new sessions and ends the service's sessions, so that its
+   * pools reconnect into it; waits (up to 5 s) for each to exit, so no write lands on an old one.
+   */
+  const reconnectWith = async (change: string) => {
+    await local.sql.unsafe(`alter database ${local.name} ${change}`);
+    await local.sql`select pg_terminate_backend(pid, 5000) from pg_stat_activity
+                     where datname = current_database() and application_name in ('sandbar', 'sandbar-long')`;
+  };
+  // What a standby, or a database put in maintenance, looks like to new sessions.
+  await reconnectWith('set default_transaction_read_only = on');
   const refused = await until('a write refused as read-only', 10_000, async () => {
     const res = await local.request('/collections/frozen/k', { method: 'PUT', token: owner.token, json: { value: 'w' } });
     const body = (await res.json()) as { error: string };
@@ -488,9 +493,7 @@ test('a write to a database that takes none is 503 database_read_only with Retry
   const usedAt = async () => (await local.sql`select count(*)::int as n from app.access_tokens where last_used_at is not null`)[0]!.n as number;
   await local.service.auth.flushLastUsed();
   t.is(await usedAt(), 0);
-  await local.sql.unsafe(`alter database ${local.name} reset default_transaction_read_only`);
-  await local.sql`select pg_terminate_backend(pid, 5000) from pg_stat_activity
-                   where datname = current_database() and application_name in ('sandbar', 'sandbar-long')`;
+  await reconnectWith('reset default_transaction_read_only');
   await until('the last use to be recorded', 10_000, async () => {
     await local.service.auth.flushLastUsed();
     return (await usedAt()) === 1 ? true : undefined;
