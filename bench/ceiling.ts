@@ -49,10 +49,10 @@ export async function startCeiling(databaseUrl: string, poolMax: number): Promis
 
   // The GET ladder (`npm run bench -- --ladder`): the bare route above with one of the product's
   // costs added at a time, to tell how much of the gap each one is.
-  // Rung 1: the item's JSON built by PostgreSQL, as the product sends it.
+  // Rung 1: the item's JSON, stored with it (ADR 15), as the product sends it.
   router.get('/ladder/json/:collection_id/:key', async (ctx) => {
     const [row] = await sql`
-      select app.item_json(i.key, i.value, i.created_at, i.updated_at) as item
+      select i.item_json as item
       from app.items i where i.collection_id = ${ctx.params.collection_id!} and i.key = ${ctx.params.key!}`;
     if (!row) ctx.throw(404);
     ctx.type = 'application/json';

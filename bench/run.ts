@@ -380,7 +380,7 @@ workloads.push({
                 label: 'rung: + item JSON',
                 url: ceiling.url,
                 scenario: { kind: 'random-get' as const, template: `/ladder/json/${itemsCollectionId}/k-{i}`, n: P.items, pad: 7, headers: {} },
-                rung: 'the bare route sending the item JSON PostgreSQL builds (app.item_json)',
+                rung: 'the bare route sending the item JSON stored with each item (app.items.item_json, ADR 15)',
               },
               {
                 label: 'rung: + authorization',
@@ -525,9 +525,9 @@ workloads.push({
     // COPY takes no bind parameters, so the (server-generated, validated) uuid is inlined.
     if (!/^[0-9a-f-]{36}$/.test(itemsCollectionId)) throw new Error('unexpected collection id');
     // Run by the load worker, which also reads the product's streams (runCopy in load-worker.ts says why).
-    // (`json`: a diagnostic second ceiling, COPY of the JSON text the product has Postgres build per row.)
+    // (`json`: a diagnostic second ceiling, COPY of the JSON text the product sends, stored with each item.)
     const copy = async (json = false): Promise<number> => {
-      const columns = json ? `app.item_json(key, value, created_at, updated_at)` : 'key, value, created_at, updated_at';
+      const columns = json ? 'item_json' : 'key, value, created_at, updated_at';
       const query = `copy (select ${columns} from app.items where collection_id = '${itemsCollectionId}' order by id) to stdout`;
       const r = await load<StreamResult>({ kind: 'copy', dbUrl, query });
       if (r.rows !== P.items) throw new Error(`COPY gave ${r.rows} rows, expected ${P.items}`);

@@ -31,7 +31,7 @@ select app.delete_collection(:id!) as "deleted!";
 -- A collection comes at most twice from app.token_collections (as a user's and as a
 -- run's), so three rows are enough to tell one match from several.
 select c.id as "id!", c.project_id as "project_id!", c.role as "role!",
-       (select app.item_json(i.key, i.value, i.created_at, i.updated_at)
+       (select i.item_json
         from app.items i
         where i.collection_id = c.id and i.key = :key::text) as item
 from (
@@ -50,7 +50,7 @@ from (
 -- id there (null: none) and, given a key, that item's JSON (null: no such key). Nothing
 -- is looked up in a project the token cannot reach.
 select a.role, c.id as collection_id,
-       (select app.item_json(i.key, i.value, i.created_at, i.updated_at)
+       (select i.item_json
         from app.items i
         where i.collection_id = c.id and i.key = :key::text) as item
 from (select max(tp.role) as role from app.token_projects(:userId, :runId) tp where tp.project_id = :projectId!) a
@@ -60,20 +60,20 @@ left join app.collections c on a.role is not null and c.project_id = :projectId!
 -- One batch of a stream (a page of the data API or a download), as one row: the JSON of its
 -- items joined by commas, in id order, how many there are, the last one's id, and whether more
 -- items follow it. A batch keeps at most :rows! items after :afterId!, and no more of them than
--- start within :bytes! of keys and values (always at least one, however big), so it holds about
+-- start within :bytes! of item JSON (always at least one, however big), so it holds about
 -- :bytes! whatever mix of item sizes the collection has; sized by rows alone, a batch of 1,000
 -- small items followed by 1 MB ones would hold 1 GB. One row per batch instead of one per item
 -- spares Node thousands of objects a batch (ADR 13 and its amendment). It reads one item past
--- :rows! to learn whether more follow. octet_length() of a TOASTed value reads its header, not
--- the value; the running sum costs ~0.5 µs an item.
+-- :rows! to learn whether more follow. Each item's JSON is stored (ADR 15), so nothing is built
+-- here; octet_length() of a TOASTed one reads its header, not the text.
 select count(*) filter (where b.kept)::int as "items!",
        max(b.id) filter (where b.kept) as last_id,
        count(*) > count(*) filter (where b.kept) as "more!",
-       string_agg(app.item_json(b.key, b.value, b.created_at, b.updated_at), ',' order by b.id) filter (where b.kept) as body
+       string_agg(b.item_json, ',' order by b.id) filter (where b.kept) as body
 from (
-  select i.id, i.key, i.value, i.created_at, i.updated_at,
+  select i.id, i.item_json,
          row_number() over w <= :rows!::int
-           and sum(octet_length(i.key) + octet_length(i.value)) over w - octet_length(i.key) - octet_length(i.value) < :bytes!::bigint as kept
+           and sum(octet_length(i.item_json)) over w - octet_length(i.item_json) < :bytes!::bigint as kept
   from app.items i
   where i.collection_id = :collectionId!
     and i.id > :afterId!::bigint

@@ -156,9 +156,9 @@ export function createDb(options: DbOptions): Db {
       // A client that vanished mid-transaction must not hold locks for ever.
       idle_in_transaction_session_timeout: 60_000,
       // Session settings a DBA may change for the database or the cluster, pinned here so that
-      // they cannot change the API. Item JSON is built by PostgreSQL (app.item_json), and its
-      // timestamps take the session's time zone: a database set to local time would send items'
-      // "created"/"updated" as +05:30 while everything Node serialises says UTC. postgres.js
+      // they cannot change the API. Item JSON used to be built per read with the session's time
+      // zone: a database set to local time sent items' "created"/"updated" as +05:30 while
+      // everything Node serialises says UTC (it is stored in UTC since ADR 15). postgres.js
       // parses timestamps with Date, which reads only the ISO date style: under 'SQL, DMY' every
       // expires_at became an Invalid Date, and every token "revoked". And SQL function bodies are
       // parsed under the caller's standard_conforming_strings (migration 000016 made ours immune).

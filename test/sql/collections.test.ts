@@ -507,30 +507,57 @@ test('a batch deletion waiting on an item another transaction updates leaves the
   });
 });
 
-test('app.item_json is the JSON json_build_object would build, for awkward keys and values, and is inlined', async (t) => {
+test('each item stores the JSON json_build_object would build, for awkward keys and values, kept right by every write', async (t) => {
   const p = await project(d.sql);
   const c = await collection(d.sql, p, 'awkward');
   const values = ['plain', '"quoted" \\ back\\slash', 'tab\tnew\nline\r\u0001\u001f', 'ünïcödé ✓ 🐈‍⬛', '{"json":"inside"}', 'line\u2028sep \u007f del', ''];
   await d.sql`
     insert into app.items (collection_id, project_id, key, value)
     select ${c}, ${p}, 'k' || i || v, v from unnest(${values}::text[]) with ordinality as x(v, i)`;
-  const rows = await d.sql`
-    select app.item_json(key, value, created_at, updated_at) as item,
-           app.item_json(key, value, created_at, updated_at)::jsonb
+  const stored = () => d.sql`
+    select item_json as item,
+           item_json = app.item_json(key, value, created_at, updated_at) as same_as_function,
+           item_json::jsonb
              = json_build_object('key', key, 'value', value, 'created', created_at, 'updated', updated_at)::jsonb as same
       from app.items where collection_id = ${c} order by id`;
+  const rows = await stored();
   t.is(rows.length, values.length);
-  t.true(rows.every((r) => r.same === true));
-  // What a client gets back: the stored strings, unchanged, and ISO-8601 timestamps.
+  t.true(rows.every((r) => r.same === true && r.same_as_function === true));
+  // What a client gets back: the stored strings, unchanged, and ISO-8601 timestamps in UTC.
   t.deepEqual(
     rows.map((r) => (JSON.parse(r.item as string) as { value: string }).value),
     values,
   );
-  t.regex((JSON.parse(rows[0]!.item as string) as { created: string }).created, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}:\d{2}$/);
-  const plan = await d.sql`explain verbose select app.item_json(key, value, created_at, updated_at) from app.items where collection_id = ${c}`;
-  const text = plan.map((r) => r['QUERY PLAN'] as string).join('\n');
-  t.false(text.includes('item_json'), text);
-  t.true(text.includes('to_json'), text);
+  t.regex((JSON.parse(rows[0]!.item as string) as { created: string }).created, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?\+00:00$/);
+  // Any UPDATE recomputes it, a DBA's included.
+  await d.sql`update app.items set value = 'changed', updated_at = '2030-01-02 03:04:05.5+00' where collection_id = ${c} and value = 'plain'`;
+  const [changed] = await d.sql`select item_json from app.items where collection_id = ${c} and value = 'changed'`;
+  t.regex(changed!.item_json as string, /^\{"key":"k1plain","value":"changed","created":"[^"]+\+00:00","updated":"2030-01-02T03:04:05\.5\+00:00"\}$/);
+  t.true((await stored()).every((r) => r.same === true && r.same_as_function === true));
+  // STORED, not PG 18's default VIRTUAL: a read must not rebuild it.
+  const [column] = await d.sql`
+    select attgenerated from pg_attribute where attrelid = 'app.items'::regclass and attname = 'item_json'`;
+  t.is(column!.attgenerated, 's');
+});
+
+test('stored item JSON prints UTC whatever TimeZone and DateStyle the writing session has', async (t) => {
+  const p = await project(d.sql);
+  const c = await collection(d.sql, p, 'zones');
+  await d.sql.begin(async (tx) => {
+    await tx`set local timezone = 'Asia/Kolkata'`;
+    await tx`set local datestyle = 'SQL, DMY'`;
+    await tx`insert into app.items (collection_id, project_id, key, value, created_at, updated_at)
+             values (${c}, ${p}, 'k', 'v', '2026-11-25 05:30:00.25+05:30', '2026-11-25 05:30:00+05:30'),
+                    (${c}, ${p}, 'forever', 'v', '-infinity', 'infinity')`;
+  });
+  const rows = await d.sql`select key, item_json from app.items where collection_id = ${c} order by key`;
+  t.deepEqual(
+    rows.map((r) => r.item_json),
+    [
+      '{"key":"forever","value":"v","created":"-infinity","updated":"infinity"}',
+      '{"key":"k","value":"v","created":"2026-11-25T00:00:00.25+00:00","updated":"2026-11-25T00:00:00+00:00"}',
+    ],
+  );
 });
 
 test('a stream batch of a collection that is most of the table reads it in order through items_pkey, never sorting it', async (t) => {
@@ -565,9 +592,10 @@ test('a stream batch of a collection that is most of the table reads it in order
 test('streamItems returns one row per batch: the items that start within its byte budget (at least one), in id order, after the cursor, and whether more follow', async (t) => {
   const p = await project(d.sql);
   const c = await collection(d.sql, p, 'budget');
-  // Keys k1..k6 of 2 bytes with values of 8 bytes: 10 bytes an item.
-  await d.sql`insert into app.items (collection_id, project_id, key, value)
-              select ${c}, ${p}, 'k' || i, repeat('v', 8) from generate_series(1, 6) i order by i`;
+  // Keys k1..k6 with the same value and timestamps: the budget counts item JSON, 107 bytes an item.
+  const size = '{"key":"k1","value":"vvvvvvvv","created":"2026-01-01T00:00:00+00:00","updated":"2026-01-01T00:00:00+00:00"}'.length;
+  await d.sql`insert into app.items (collection_id, project_id, key, value, created_at, updated_at)
+              select ${c}, ${p}, 'k' || i, repeat('v', 8), '2026-01-01Z', '2026-01-01Z' from generate_series(1, 6) i order by i`;
   const ids = Object.fromEntries(
     (await d.sql<{ key: string; id: string }[]>`select key, id::text from app.items where collection_id = ${c}`).map((r) => [r.key, r.id]),
   );
@@ -583,15 +611,15 @@ test('streamItems returns one row per batch: the items that start within its byt
     t.is(last_id, keys.length === 0 ? null : ids[keys.at(-1)!]!);
     return { keys, more };
   };
-  t.deepEqual(await batch('0', 100, 1000), { keys: ['k1', 'k2', 'k3', 'k4', 'k5', 'k6'], more: false });
-  t.deepEqual(await batch('0', 6, 1000), { keys: ['k1', 'k2', 'k3', 'k4', 'k5', 'k6'], more: false });
-  t.deepEqual(await batch('0', 4, 1000), { keys: ['k1', 'k2', 'k3', 'k4'], more: true });
-  // k3 starts at byte 20 < 21 and is kept whole; k4 starts at 30.
-  t.deepEqual(await batch('0', 100, 21), { keys: ['k1', 'k2', 'k3'], more: true });
-  t.deepEqual(await batch('0', 100, 20), { keys: ['k1', 'k2'], more: true });
+  t.deepEqual(await batch('0', 100, 100 * size), { keys: ['k1', 'k2', 'k3', 'k4', 'k5', 'k6'], more: false });
+  t.deepEqual(await batch('0', 6, 100 * size), { keys: ['k1', 'k2', 'k3', 'k4', 'k5', 'k6'], more: false });
+  t.deepEqual(await batch('0', 4, 100 * size), { keys: ['k1', 'k2', 'k3', 'k4'], more: true });
+  // k3 starts at byte 2 * size, within 2 * size + 1, and is kept whole; k4 starts at 3 * size.
+  t.deepEqual(await batch('0', 100, 2 * size + 1), { keys: ['k1', 'k2', 'k3'], more: true });
+  t.deepEqual(await batch('0', 100, 2 * size), { keys: ['k1', 'k2'], more: true });
   // However small the budget, a batch holds its first item, so a stream always moves on.
   t.deepEqual(await batch('0', 100, 1), { keys: ['k1'], more: true });
-  t.deepEqual(await batch(ids.k4!, 100, 15), { keys: ['k5', 'k6'], more: false });
-  t.deepEqual(await batch(ids.k4!, 100, 10), { keys: ['k5'], more: true });
-  t.deepEqual(await batch(ids.k6!, 100, 10), { keys: [], more: false });
+  t.deepEqual(await batch(ids.k4!, 100, size + 1), { keys: ['k5', 'k6'], more: false });
+  t.deepEqual(await batch(ids.k4!, 100, size), { keys: ['k5'], more: true });
+  t.deepEqual(await batch(ids.k6!, 100, size), { keys: [], more: false });
 });
