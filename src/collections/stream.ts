@@ -10,8 +10,8 @@ import { checkExternalMemory } from '../memory.ts';
  * takes to read it.
  *
  * A batch holds at most BATCH_ROWS items and stops at the first item that starts
- * past BATCH_BYTES of keys and values: its memory is bounded by bytes whatever
- * the collection holds (one ~1 MB value, or ~4,000 items of 250 B). Asking only for
+ * past BATCH_BYTES of item JSON: its memory is bounded by bytes whatever
+ * the collection holds (one ~1 MB value, or ~3,600 items of 200 B). Asking only for
  * a number of rows, sized from the last batch, held 300 MB for 100 small items
  * followed by 300 values of 1 MB. The row count of the next batch is still sized
  * from the last one, so that a run of big items does not read 4,000 rows per
@@ -64,8 +64,8 @@ export interface ItemBatch {
 
 /**
  * The batches of one stream on a long-pool connection of its own. A batch comes
- * back as one raw row (column values as Buffers): its items' JSON, which Postgres
- * built and joined, is already the UTF-8 we send, so it is never decoded into a JS
+ * back as one raw row (column values as Buffers): its items' JSON, stored with each
+ * item (ADR 15) and joined by Postgres, is already the UTF-8 we send, so it is never decoded into a JS
  * string and encoded again, nor split into per-item objects; that keeps the V8 heap
  * churn of a stream (and the RSS it leaves) small.
  */

@@ -74,7 +74,7 @@ export function createMetrics(db: Db): Metrics {
   });
   new client.Counter({
     name: 'sandbar_stream_batches_total',
-    help: 'Batches of items read for streams and downloads (each at most ~1 MB of keys and values plus one item, src/collections/stream.ts).',
+    help: 'Batches of items read for streams and downloads (each at most ~1 MB of item JSON plus one item, src/collections/stream.ts).',
     registers: [registry],
     collect() {
       this.reset();

@@ -1,6 +1,6 @@
 import test from 'ava';
 import postgres from 'postgres';
-import { deleteItem, streamItems } from '../../sql/collections.queries.ts';
+import { deleteItem, resolveCollectionByName, resolveCollectionInProject, streamItems } from '../../sql/collections.queries.ts';
 import { BATCH_BYTES, BATCH_ROWS } from '../../src/collections/stream.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { until } from '../helpers/poll.ts';
@@ -548,7 +548,8 @@ test('stored item JSON prints UTC whatever TimeZone and DateStyle the writing se
     await tx`set local datestyle = 'SQL, DMY'`;
     await tx`insert into app.items (collection_id, project_id, key, value, created_at, updated_at)
              values (${c}, ${p}, 'k', 'v', '2026-11-25 05:30:00.25+05:30', '2026-11-25 05:30:00+05:30'),
-                    (${c}, ${p}, 'forever', 'v', '-infinity', 'infinity')`;
+                    (${c}, ${p}, 'forever', 'v', '-infinity', 'infinity'),
+                    (${c}, ${p}, 'rome', 'v', '0044-03-15 15:30:52.5+00 BC', '0001-01-01 00:00:00+00')`;
   });
   const rows = await d.sql`select key, item_json from app.items where collection_id = ${c} order by key`;
   t.deepEqual(
@@ -556,8 +557,45 @@ test('stored item JSON prints UTC whatever TimeZone and DateStyle the writing se
     [
       '{"key":"forever","value":"v","created":"-infinity","updated":"infinity"}',
       '{"key":"k","value":"v","created":"2026-11-25T00:00:00.25+00:00","updated":"2026-11-25T00:00:00+00:00"}',
+      // The era after the offset, as to_json(timestamptz) prints it.
+      '{"key":"rome","value":"v","created":"0044-03-15T15:30:52.5+00:00 BC","updated":"0001-01-01T00:00:00+00:00"}',
     ],
   );
+});
+
+test("stored item JSON does not depend on the writing session's search_path", async (t) => {
+  // Unqualified, to_json(p_key) would resolve to this exact-type match before pg_catalog's
+  // polymorphic one, and its result would be stored with the item.
+  const p = await project(d.sql);
+  const c = await collection(d.sql, p, 'shadowed');
+  const [row] = await d.sql.begin(async (tx) => {
+    await tx`create schema shadow`;
+    await tx`create function shadow.to_json(text) returns json language sql immutable as $$ select '"shadowed"'::json $$`;
+    await tx`create function shadow.left(text, int) returns text language sql immutable as $$ select 'shadowed' $$`;
+    await tx`set local search_path = shadow, public`;
+    return tx`insert into app.items (collection_id, project_id, key, value, created_at, updated_at)
+              values (${c}, ${p}, 'k', 'v', '2026-11-25Z', '2026-11-25Z') returning item_json`;
+  });
+  t.is(row!.item_json, '{"key":"k","value":"v","created":"2026-11-25T00:00:00+00:00","updated":"2026-11-25T00:00:00+00:00"}');
+});
+
+test('reads select the stored item JSON and never build it', async (t) => {
+  // Were a read to call app.item_json again, every page would pay ~2 us an item for nothing.
+  const statements: Array<{ query: string; bindings: unknown[] }> = [];
+  const capture = { query: async (query: string, bindings: unknown[]) => (statements.push({ query, bindings }), { rows: [], rowCount: 0 }) };
+  const ids = { userId: null, runId: null, projectId: null, key: 'k', name: 'c' };
+  await streamItems.run(
+    { collectionId: '00000000-0000-0000-0000-000000000000', afterId: '0', rows: 10, bytes: 1000, keyPattern: null, createdAfter: null, createdBefore: null, updatedAfter: null, updatedBefore: null },
+    capture,
+  );
+  await resolveCollectionByName.run(ids, capture);
+  await resolveCollectionInProject.run({ ...ids, projectId: '00000000-0000-0000-0000-000000000000' }, capture);
+  t.is(statements.length, 3);
+  for (const { query, bindings } of statements) {
+    const plan = (await d.sql.unsafe(`explain verbose ${query}`, bindings as never[])).map((r) => r['QUERY PLAN'] as string).join('\n');
+    t.regex(plan, /\bi\.item_json\b/, query);
+    t.notRegex(plan, /item_json\(/, plan);
+  }
 });
 
 test('a stream batch of a collection that is most of the table reads it in order through items_pkey, never sorting it', async (t) => {
