@@ -780,7 +780,7 @@ async function explainLookups(t: GrowthTarget): Promise<string> {
   const n = 200;
   for (let k = 0; k < n; k++) {
     const key = `k-${String(Math.floor(Math.random() * t.perCollection)).padStart(7, '0')}`;
-    const [row] = await sql.unsafe(`explain (analyze, buffers, format json) select i.value from app.items i where i.collection_id = $1 and i.key = $2`, [c!.id, key]);
+    const [row] = await sql.unsafe(`explain (analyze, buffers, format json) select i.item_json from app.items i where i.collection_id = $1 and i.key = $2`, [c!.id, key]);
     const plan = (row as unknown as { 'QUERY PLAN': Array<{ Plan: { 'Shared Hit Blocks'?: number; 'Shared Read Blocks'?: number }; 'Execution Time': number }> })['QUERY PLAN'][0]!;
     total.ms += plan['Execution Time'];
     total.hit += plan.Plan['Shared Hit Blocks'] ?? 0;
