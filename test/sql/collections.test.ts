@@ -549,7 +549,8 @@ test('stored item JSON prints UTC whatever TimeZone and DateStyle the writing se
     await tx`insert into app.items (collection_id, project_id, key, value, created_at, updated_at)
              values (${c}, ${p}, 'k', 'v', '2026-11-25 05:30:00.25+05:30', '2026-11-25 05:30:00+05:30'),
                     (${c}, ${p}, 'forever', 'v', '-infinity', 'infinity'),
-                    (${c}, ${p}, 'rome', 'v', '0044-03-15 15:30:52.5+00 BC', '0001-01-01 00:00:00+00')`;
+                    (${c}, ${p}, 'rome', 'v', '0044-03-15 15:30:52.5+00 BC', '0001-01-01 00:00:00+00'),
+                    (${c}, ${p}, 'year0', 'v', '0001-01-01 00:00:00+00', '0001-01-01 00:00:00+00'::timestamptz - interval '1 microsecond')`;
   });
   const rows = await d.sql`select key, item_json from app.items where collection_id = ${c} order by key`;
   t.deepEqual(
@@ -559,20 +560,24 @@ test('stored item JSON prints UTC whatever TimeZone and DateStyle the writing se
       '{"key":"k","value":"v","created":"2026-11-25T00:00:00.25+00:00","updated":"2026-11-25T00:00:00+00:00"}',
       // The era after the offset, as to_json(timestamptz) prints it.
       '{"key":"rome","value":"v","created":"0044-03-15T15:30:52.5+00:00 BC","updated":"0001-01-01T00:00:00+00:00"}',
+      '{"key":"year0","value":"v","created":"0001-01-01T00:00:00+00:00","updated":"0001-12-31T23:59:59.999999+00:00 BC"}',
     ],
   );
 });
 
 test("stored item JSON does not depend on the writing session's search_path", async (t) => {
-  // Unqualified, to_json(p_key) would resolve to this exact-type match before pg_catalog's
-  // polymorphic one, and its result would be stored with the item.
+  // Resolved through the writer's search_path, each of these would be stored with the item for
+  // good: to_json(text) and to_json(timestamp) as closer matches than pg_catalog's polymorphic
+  // one, and || because this session lists pg_catalog after the shadowing schema.
   const p = await project(d.sql);
   const c = await collection(d.sql, p, 'shadowed');
   const [row] = await d.sql.begin(async (tx) => {
     await tx`create schema shadow`;
     await tx`create function shadow.to_json(text) returns json language sql immutable as $$ select '"shadowed"'::json $$`;
-    await tx`create function shadow.left(text, int) returns text language sql immutable as $$ select 'shadowed' $$`;
-    await tx`set local search_path = shadow, public`;
+    await tx`create function shadow.to_json(timestamp) returns json language sql immutable as $$ select '"shadowed"'::json $$`;
+    await tx`create function shadow.cat(text, text) returns text language sql immutable as $$ select 'shadowed' $$`;
+    await tx`create operator shadow.|| (leftarg = text, rightarg = text, function = shadow.cat)`;
+    await tx`set local search_path = shadow, pg_catalog, public`;
     return tx`insert into app.items (collection_id, project_id, key, value, created_at, updated_at)
               values (${c}, ${p}, 'k', 'v', '2026-11-25Z', '2026-11-25Z') returning item_json`;
   });
