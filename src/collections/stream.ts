@@ -65,9 +65,9 @@ export interface ItemBatch {
 /**
  * The batches of one stream on a long-pool connection of its own. A batch comes
  * back as one raw row (column values as Buffers): its items' JSON, stored with each
- * item (ADR 15) and joined by Postgres, is already the UTF-8 we send, so it is never decoded into a JS
- * string and encoded again, nor split into per-item objects; that keeps the V8 heap
- * churn of a stream (and the RSS it leaves) small.
+ * item (ADR 15) and joined by Postgres, is already the UTF-8 we send, so it is never
+ * decoded into a JS string and encoded again, nor split into per-item objects; that
+ * keeps the V8 heap churn of a stream (and the RSS it leaves) small.
  */
 class Batches {
   private afterId: string;

@@ -584,21 +584,37 @@ test("stored item JSON does not depend on the writing session's search_path", as
   t.is(row!.item_json, '{"key":"k","value":"v","created":"2026-11-25T00:00:00+00:00","updated":"2026-11-25T00:00:00+00:00"}');
 });
 
+type Sent = { query: string; bindings: unknown[] };
+
+/** The text and bindings a generated query sends, as pgtyped sends them, without running it. */
+async function sentBy(run: (connection: Parameters<typeof streamItems.run>[1]) => Promise<unknown>): Promise<Sent> {
+  let sent: Sent | undefined;
+  await run({ query: async (query, bindings) => ((sent = { query, bindings }), { rows: [], rowCount: 0 }) });
+  if (!sent) throw new Error('the query sent no statement');
+  return sent;
+}
+
+/** `explain <options>` of a sent statement on `sql`, as one text. */
+async function explain(sql: postgres.Sql, { query, bindings }: Sent, options = ''): Promise<string> {
+  return (await sql.unsafe(`explain ${options} ${query}`, bindings as never[])).map((r) => r['QUERY PLAN'] as string).join('\n');
+}
+
 test('reads select the stored item JSON and never build it', async (t) => {
   // Were a read to call app.item_json again, every page would pay ~2 us an item for nothing.
-  const statements: Array<{ query: string; bindings: unknown[] }> = [];
-  const capture = { query: async (query: string, bindings: unknown[]) => (statements.push({ query, bindings }), { rows: [], rowCount: 0 }) };
   const ids = { userId: null, runId: null, projectId: null, key: 'k', name: 'c' };
-  await streamItems.run(
-    { collectionId: '00000000-0000-0000-0000-000000000000', afterId: '0', rows: 10, bytes: 1000, keyPattern: null, createdAfter: null, createdBefore: null, updatedAfter: null, updatedBefore: null },
-    capture,
-  );
-  await resolveCollectionByName.run(ids, capture);
-  await resolveCollectionInProject.run({ ...ids, projectId: '00000000-0000-0000-0000-000000000000' }, capture);
-  t.is(statements.length, 3);
-  for (const { query, bindings } of statements) {
-    const plan = (await d.sql.unsafe(`explain verbose ${query}`, bindings as never[])).map((r) => r['QUERY PLAN'] as string).join('\n');
-    t.regex(plan, /\bi\.item_json\b/, query);
+  const statements = [
+    await sentBy((c) =>
+      streamItems.run(
+        { collectionId: '00000000-0000-0000-0000-000000000000', afterId: '0', rows: 10, bytes: 1000, keyPattern: null, createdAfter: null, createdBefore: null, updatedAfter: null, updatedBefore: null },
+        c,
+      ),
+    ),
+    await sentBy((c) => resolveCollectionByName.run(ids, c)),
+    await sentBy((c) => resolveCollectionInProject.run({ ...ids, projectId: '00000000-0000-0000-0000-000000000000' }, c)),
+  ];
+  for (const statement of statements) {
+    const plan = await explain(d.sql, statement, 'verbose');
+    t.regex(plan, /\bi\.item_json\b/, statement.query);
     t.notRegex(plan, /item_json\(/, plan);
   }
 });
@@ -615,13 +631,13 @@ test('a stream batch of a collection that is most of the table reads it in order
               select case when i % 3 = 0 then ${small}::uuid else ${big}::uuid end, ${p}, 'k' || i, repeat('v', 200)
               from generate_series(1, 45000) i`;
   await d.sql`analyze app.items`;
-  // The generated statement's text, as pgtyped sends it.
-  let statement: { query: string; bindings: unknown[] } | undefined;
-  await streamItems.run(
-    { collectionId: big, afterId: '0', rows: BATCH_ROWS, bytes: BATCH_BYTES, keyPattern: null, createdAfter: null, createdBefore: null, updatedAfter: null, updatedBefore: null },
-    { query: async (query, bindings) => ((statement = { query, bindings }), { rows: [], rowCount: 0 }) },
+  const statement = await sentBy((c) =>
+    streamItems.run(
+      { collectionId: big, afterId: '0', rows: BATCH_ROWS, bytes: BATCH_BYTES, keyPattern: null, createdAfter: null, createdBefore: null, updatedAfter: null, updatedBefore: null },
+      c,
+    ),
   );
-  const plan = async (sql: postgres.Sql) => (await sql.unsafe(`explain ${statement!.query}`, statement!.bindings as never[])).map((r) => r['QUERY PLAN'] as string).join('\n');
+  const plan = (sql: postgres.Sql) => explain(sql, statement);
   const long = await plan(d.db.long);
   t.regex(long, /Index Scan using items_pkey/);
   t.notRegex(long, /Sort/);
