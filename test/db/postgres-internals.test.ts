@@ -36,6 +36,32 @@ test('the installed postgres.js carries the closed-connection patch (ADR 8 amend
   }
 });
 
+test('a raw query may ask for its result columns in binary format (binaryResults), and the same statement after it is text again', async (t) => {
+  const { createTestDatabase } = await import('../helpers/db.ts');
+  const d = await createTestDatabase();
+  t.teardown(() => d.drop());
+  const text = 'select $1::int4 as n, $2::int8 as id, $3::bool as more, $4::text as body';
+  const args = [7, '9007199254740993', true, 'é,"\\'];
+  // One connection, so the second and third run the first's prepared statement with other result formats.
+  const reserved = await d.sql.reserve();
+  t.teardown(() => reserved.release());
+  const [binary] = await reserved.unsafe(text, args, { prepare: true, binaryResults: true }).raw();
+  const [n, id, more, body] = binary as unknown as Buffer[];
+  t.is(n!.readInt32BE(0), 7);
+  t.is(id!.readBigInt64BE(0), 9007199254740993n);
+  t.deepEqual([...more!], [1]);
+  t.is(body!.toString('utf8'), 'é,"\\');
+  for (const options of [{ prepare: true }, { prepare: true, binaryResults: false }]) {
+    const [row] = await reserved.unsafe(text, args, options).raw();
+    t.deepEqual((row as unknown as Buffer[]).map((b) => b.toString('utf8')), ['7', '9007199254740993', 't', 'é,"\\']);
+  }
+  const { readFile } = await import('node:fs/promises');
+  for (const file of ['src/connection.js', 'cjs/src/connection.js']) {
+    const source = await readFile(new URL(`../../node_modules/postgres/${file}`, import.meta.url), 'utf8');
+    t.true(source.includes('binaryResults ? b.i16(1).i16(1) : b.i16(0)'), file);
+  }
+});
+
 test('a queue that never empties stays first-in first-out across compactions, and remove still finds its items', (t) => {
   const q = createQueue<{ n: number }>();
   const items = Array.from({ length: 10 }, (_, n) => q.push({ n }));
