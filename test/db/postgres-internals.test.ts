@@ -62,6 +62,97 @@ test('a raw query may ask for its result columns in binary format (binaryResults
   }
 });
 
+type MessageReader = { read(view: Buffer): void; reset(): void };
+type ReaderFactory = (deliver: (messages: Buffer) => void) => MessageReader;
+
+/** Protocol messages: a type byte, a length that counts itself, a body of that many bytes less four. */
+function protocolMessages(bodySizes: number[]): Buffer[] {
+  return bodySizes.map((size, i) => {
+    const m = Buffer.alloc(5 + size);
+    m[0] = 0x44; // 'D'
+    m.writeUInt32BE(size + 4, 1);
+    for (let j = 5; j < m.length; j++) m[j] = (i * 31 + j) % 251;
+    return m;
+  });
+}
+
+/** Splits what a reader delivered back into messages, failing if a delivery ends inside one. */
+function splitMessages(deliveries: Buffer[]): Buffer[] {
+  const out: Buffer[] = [];
+  for (const d of deliveries) {
+    let at = 0;
+    while (at < d.length) {
+      const end = at + d.readUInt32BE(at + 1) + 1;
+      if (end > d.length) throw new Error('a delivery ended inside a message');
+      out.push(Buffer.from(d.subarray(at, end)));
+      at = end;
+    }
+  }
+  return out;
+}
+
+test('messageReader (the read-buffer patch) delivers exactly the messages, however reads cut them and whatever overwrites the buffer after', async (t) => {
+  const { createRequire } = await import('node:module');
+  const esm = (await import(new URL('../../node_modules/postgres/src/connection.js', import.meta.url).href)) as { messageReader: ReaderFactory };
+  const cjs = createRequire(import.meta.url)('../../node_modules/postgres/cjs/src/connection.js') as { messageReader: ReaderFactory };
+  const sizes = [0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 250, 1, 4096, 0, 70_000, 3, 300_000, 2, 0, 9];
+  const messages = protocolMessages([...sizes, ...sizes.slice().reverse()]);
+  const stream = Buffer.concat(messages);
+  // Read sizes: every size from 1 to 13 bytes, pieces of a message and a half, and seeded random ones.
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 20_000) + 1;
+  const chunkings: Array<() => number> = [...Array.from({ length: 13 }, (_, k) => () => k + 1), () => 104_000, random];
+  for (const [flavour, messageReader] of [['esm', esm.messageReader], ['cjs', cjs.messageReader]] as const) {
+    for (const [c, nextSize] of chunkings.entries()) {
+      const deliveries: Buffer[] = [];
+      const reader = messageReader((d) => deliveries.push(d));
+      // One buffer for every read, as onread uses it: scribbled over once the reader returns.
+      const readBuffer = Buffer.alloc(256 * 1024);
+      for (let at = 0; at < stream.length; ) {
+        const size = Math.min(nextSize(), stream.length - at, readBuffer.length);
+        stream.copy(readBuffer, 0, at, at + size);
+        reader.read(readBuffer.subarray(0, size));
+        readBuffer.fill(0xee, 0, size);
+        at += size;
+      }
+      const got = splitMessages(deliveries);
+      if (got.length !== messages.length || got.some((m, i) => !m.equals(messages[i]!))) {
+        t.fail(`${flavour}, chunking ${c}: ${got.length} messages back of ${messages.length}`);
+      }
+    }
+    // reset() drops a half-read message, as when its connection closes; the next one starts clean.
+    const deliveries: Buffer[] = [];
+    const reader = messageReader((d) => deliveries.push(d));
+    reader.read(Buffer.from(messages[14]!.subarray(0, 1000)));
+    reader.reset();
+    reader.read(Buffer.from(messages[5]!));
+    t.deepEqual(splitMessages(deliveries), [messages[5]!], flavour);
+  }
+});
+
+test('rows read through the reused read buffer arrive whole and exact, whatever sizes straddle its reads', async (t) => {
+  const { createHash } = await import('node:crypto');
+  const { createTestDatabase } = await import('../helpers/db.ts');
+  const d = await createTestDatabase();
+  t.teardown(() => d.drop());
+  // Sizes round the 256 KiB read buffer and the 5-byte message header, several MB, and empty.
+  const edge = 256 * 1024;
+  const sizes = [0, 1, 2, 3, 4, 5, 6, edge - 20, edge - 15, edge - 11, edge - 10, edge - 9, edge - 5, edge, edge + 1, 2 * edge - 12, 2 * edge + 7, 3_000_001];
+  const rows = await d.sql.unsafe(
+    `select s.n, md5(v) as md5, v
+       from unnest($1::int[]) with ordinality as s (size, n),
+            lateral (select repeat(chr(65 + (s.n::int % 26)) || 'é', s.size / 3) || repeat('z', s.size % 3) as v) x
+      order by s.n`,
+    [sizes],
+  );
+  t.is(rows.length, sizes.length);
+  for (const row of rows) t.is(createHash('md5').update(row.v as string).digest('hex'), row.md5 as string, `row ${row.n}`);
+  // Many small messages in each read, then a 700 kB raw row: raw values are views of what the reader delivered.
+  const raw = (await d.sql.unsafe(`select g, repeat('x', g % 7) from generate_series(1, 20000) g union all select 0, repeat('y', 700000)`).raw()) as unknown as Buffer[][];
+  t.is(raw.length, 20001);
+  t.true(raw.every(([g, x], i) => (i < 20000 ? g!.toString() === String(i + 1) && x!.length === (i + 1) % 7 : x!.length === 700000)));
+});
+
 test('a queue that never empties stays first-in first-out across compactions, and remove still finds its items', (t) => {
   const q = createQueue<{ n: number }>();
   const items = Array.from({ length: 10 }, (_, n) => q.push({ n }));
