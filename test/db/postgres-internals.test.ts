@@ -98,13 +98,14 @@ test('messageReader (the read-buffer patch) delivers exactly the messages, howev
   const { createRequire } = await import('node:module');
   const esm = (await import(new URL('../../node_modules/postgres/src/connection.js', import.meta.url).href)) as { messageReader: ReaderFactory };
   const cjs = createRequire(import.meta.url)('../../node_modules/postgres/cjs/src/connection.js') as { messageReader: ReaderFactory };
-  const sizes = [0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 250, 1, 4096, 0, 70_000, 3, 300_000, 2, 0, 9];
+  // 3,000,000: gathered in a buffer grown from 1 MiB as its bytes come, not sized from its header.
+  const sizes = [0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 250, 1, 4096, 0, 70_000, 3, 300_000, 2, 0, 9, 3_000_000];
   const messages = protocolMessages([...sizes, ...sizes.slice().reverse()]);
   const stream = Buffer.concat(messages);
   // Read sizes: every size from 1 to 13 bytes, pieces of a message and a half, and seeded random ones.
   let seed = 42;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 20_000) + 1;
-  const chunkings: Array<() => number> = [...Array.from({ length: 13 }, (_, k) => () => k + 1), () => 104_000, random];
+  const chunkings: Array<() => number> = [...Array.from({ length: 13 }, (_, k) => () => k + 1), () => 104_000, () => 262_144, random];
   for (const [flavour, messageReader] of [['esm', esm.messageReader], ['cjs', cjs.messageReader]] as const) {
     for (const [c, nextSize] of chunkings.entries()) {
       const deliveries: Buffer[] = [];
@@ -130,6 +131,88 @@ test('messageReader (the read-buffer patch) delivers exactly the messages, howev
     reader.reset();
     reader.read(Buffer.from(messages[5]!));
     t.deepEqual(splitMessages(deliveries), [messages[5]!], flavour);
+    // A length below 4 is no PostgreSQL message: refused (the connection destroys its socket), not misread.
+    t.throws(() => messageReader(() => undefined).read(Buffer.from([0x44, 0, 0, 0, 3, 0, 0])), { message: /Invalid message length 3/ });
+  }
+});
+
+test('a plain connection reads into its one 256 KiB buffer, and a connection that dies mid-message starts clean on the next', async (t) => {
+  const net = await import('node:net');
+  const { default: postgres } = await import('postgres');
+  const msg = (type: string, body: Buffer) => {
+    const b = Buffer.alloc(5 + body.length);
+    b[0] = type.charCodeAt(0);
+    b.writeUInt32BE(body.length + 4, 1);
+    body.copy(b, 5);
+    return b;
+  };
+  const ready = msg('Z', Buffer.from('I'));
+  const rowDescription = () => {
+    const body = Buffer.concat([Buffer.from([0, 1]), Buffer.from('v\0'), Buffer.alloc(18)]);
+    body.writeUInt32BE(25, 2 + 2 + 6); // text
+    return msg('T', body);
+  };
+  const dataRow = (v: string) => {
+    const body = Buffer.alloc(6 + v.length);
+    body.writeUInt16BE(1, 0);
+    body.writeInt32BE(v.length, 2);
+    body.write(v, 6);
+    return msg('D', body);
+  };
+  // A fake server: its first session dies 3 bytes into a row; its second sends a 600 kB row in three writes.
+  let sessions = 0;
+  const sockets: import('node:net').Socket[] = [];
+  const server = net.createServer((c) => {
+    const session = ++sessions;
+    let buf = Buffer.alloc(0);
+    let started = false;
+    c.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (!started) {
+        if (buf.length < 4 || buf.length < buf.readUInt32BE(0)) return;
+        buf = buf.subarray(buf.readUInt32BE(0));
+        started = true;
+        c.write(Buffer.concat([msg('R', Buffer.alloc(4)), ready]));
+      }
+      while (buf.length >= 5 && buf.length >= buf.readUInt32BE(1) + 1) {
+        const type = String.fromCharCode(buf[0]!);
+        buf = buf.subarray(buf.readUInt32BE(1) + 1);
+        if (type !== 'Q') continue;
+        if (session === 1) {
+          c.write(Buffer.concat([rowDescription(), dataRow('x'.repeat(10)).subarray(0, 3)]), () => setImmediate(() => c.destroy()));
+        } else {
+          const big = dataRow('y'.repeat(600_000));
+          c.write(Buffer.concat([rowDescription(), big.subarray(0, 2)]));
+          setImmediate(() => {
+            c.write(big.subarray(2, 300_001));
+            setImmediate(() => c.write(Buffer.concat([big.subarray(300_001), msg('C', Buffer.from('SELECT 1\0')), ready])));
+          });
+        }
+      }
+    });
+  });
+  server.on('connection', (c) => sockets.push(c));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  const sql = postgres({ host: '127.0.0.1', port, max: 1, fetch_types: false, connect_timeout: 5 });
+  t.teardown(() => sql.end({ timeout: 1 }));
+  const first = await sql.unsafe('select 1').simple().then(() => 'resolved', (e: { code?: string }) => e.code);
+  t.is(first, 'CONNECTION_CLOSED');
+  const [row] = await sql.unsafe('select 2').simple();
+  t.is((row!.v as string).length, 600_000);
+  t.true(/^y+$/.test(row!.v as string));
+  t.is(sessions, 2);
+  // The client side of the live session was made with onread's buffer (net.Socket keeps it under kBuffer).
+  const reserved = await sql.reserve();
+  t.teardown(() => reserved.release());
+  const clientSockets = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().filter(
+    (h): h is import('node:net').Socket => h instanceof net.Socket && (h as import('node:net').Socket).remotePort === port,
+  );
+  t.true(clientSockets.length >= 1);
+  for (const socket of clientSockets) {
+    const key = Object.getOwnPropertySymbols(socket).find((k) => k.description === 'kBuffer')!;
+    t.is(((socket as unknown as Record<symbol, Buffer | null>)[key] ?? Buffer.alloc(0)).length, 256 * 1024);
   }
 });
 
