@@ -69,10 +69,11 @@ export interface ItemBatch {
 
 /**
  * The batches of one stream on a long-pool connection of its own. A batch comes
- * back as one raw row in binary format (column values as Buffers, ADR 16): its items' JSON, stored with each
- * item (ADR 15) and joined by Postgres, is already the UTF-8 we send, so it is never
- * decoded into a JS string and encoded again, nor split into per-item objects; that
- * keeps the V8 heap churn of a stream (and the RSS it leaves) small.
+ * back as one raw row in binary format (column values as Buffers, ADR 16): its
+ * items' JSON, stored with each item (ADR 15) and joined by Postgres, is already the
+ * UTF-8 we send, so it is never decoded into a JS string and encoded again, nor split
+ * into per-item objects; that keeps the V8 heap churn of a stream (and the RSS it
+ * leaves) small.
  */
 class Batches {
   private afterId: string;

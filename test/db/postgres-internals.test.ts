@@ -8,7 +8,13 @@
  * the last until the load paused (Queue.remove was 14 % of the server's CPU in
  * a 10 s GET benchmark). The patch must keep the queue's behaviour exactly.
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import net from 'node:net';
 import test from 'ava';
+import postgres from 'postgres';
+import { createTestDatabase } from '../helpers/db.ts';
 
 type Queue<T> = { readonly length: number; push(x: T): T; shift(): T | undefined; remove(x: T): T | null };
 // Not exported by the package (its exports map has "." only): load the file the service runs.
@@ -16,28 +22,24 @@ const { default: createQueue } = (await import(new URL('../../node_modules/postg
   default: <T>(initial?: T[]) => Queue<T>;
 };
 
-test('the installed postgres.js carries the queue patch', async (t) => {
-  const { readFile } = await import('node:fs/promises');
-  for (const file of ['src/queue.js', 'cjs/src/queue.js']) {
-    const source = await readFile(new URL(`../../node_modules/postgres/${file}`, import.meta.url), 'utf8');
-    t.true(source.includes('xs.indexOf(x, index)'), file);
-    t.true(source.includes('xs = xs.slice(index)'), file);
+/** Asserts that both installed copies of a postgres.js file (ESM and CommonJS) contain each of `marks`. */
+async function assertPatched(t: import('ava').ExecutionContext, file: string, marks: string[]): Promise<void> {
+  for (const dir of ['src', 'cjs/src']) {
+    const source = await readFile(new URL(`../../node_modules/postgres/${dir}/${file}`, import.meta.url), 'utf8');
+    for (const mark of marks) t.true(source.includes(mark), `${dir}/${file}: ${mark}`);
   }
+}
+
+test('the installed postgres.js carries the queue patch', async (t) => {
+  await assertPatched(t, 'queue.js', ['xs.indexOf(x, index)', 'xs = xs.slice(index)']);
 });
 
 test('the installed postgres.js carries the closed-connection patch (ADR 8 amendment)', async (t) => {
-  const { readFile } = await import('node:fs/promises');
-  for (const dir of ['src', 'cjs/src']) {
-    const read = (file: string) => readFile(new URL(`../../node_modules/postgres/${dir}/${file}`, import.meta.url), 'utf8');
-    t.true((await read('index.js')).includes('c.queue === closed || onopen(c)'), `${dir}/index.js`);
-    const connection = await read('connection.js');
-    t.true(connection.includes('query = results = errorResponse = null'), `${dir}/connection.js`);
-    t.true(connection.includes(";(query || sent.length) && error(Errors.connection('CONNECTION_CLOSED'"), `${dir}/connection.js`);
-  }
+  await assertPatched(t, 'index.js', ['c.queue === closed || onopen(c)']);
+  await assertPatched(t, 'connection.js', ['query = results = errorResponse = null', ";(query || sent.length) && error(Errors.connection('CONNECTION_CLOSED'"]);
 });
 
 test('a raw query may ask for its result columns in binary format (binaryResults), and the same statement after it is text again', async (t) => {
-  const { createTestDatabase } = await import('../helpers/db.ts');
   const d = await createTestDatabase();
   t.teardown(() => d.drop());
   const text = 'select $1::int4 as n, $2::int8 as id, $3::bool as more, $4::text as body';
@@ -58,11 +60,7 @@ test('a raw query may ask for its result columns in binary format (binaryResults
     const [row] = await reserved.unsafe(text, args, options).raw();
     t.deepEqual((row as unknown as Buffer[]).map((b) => b.toString('utf8')), ['7', '9007199254740993', 't', 'é,"\\']);
   }
-  const { readFile } = await import('node:fs/promises');
-  for (const file of ['src/connection.js', 'cjs/src/connection.js']) {
-    const source = await readFile(new URL(`../../node_modules/postgres/${file}`, import.meta.url), 'utf8');
-    t.true(source.includes('binaryResults ? b.i16(1).i16(1) : b.i16(0)'), file);
-  }
+  await assertPatched(t, 'connection.js', ['binaryResults ? b.i16(1).i16(1) : b.i16(0)']);
 });
 
 type MessageReader = { read(view: Buffer): void; reset(): void };
@@ -94,20 +92,26 @@ function splitMessages(deliveries: Buffer[]): Buffer[] {
   return out;
 }
 
-test('messageReader (the read-buffer patch) delivers exactly the messages, however reads cut them and whatever overwrites the buffer after', async (t) => {
-  const { createRequire } = await import('node:module');
+// Serial: it keeps the event loop busy for seconds, which the tests that talk to a server must not share.
+test.serial('messageReader (the read-buffer patch) delivers exactly the messages, however reads cut them and whatever overwrites the buffer after', async (t) => {
   const esm = (await import(new URL('../../node_modules/postgres/src/connection.js', import.meta.url).href)) as { messageReader: ReaderFactory };
   const cjs = createRequire(import.meta.url)('../../node_modules/postgres/cjs/src/connection.js') as { messageReader: ReaderFactory };
-  // 3,000,000: gathered in a buffer grown from 4 MiB as its bytes come, not sized from its header.
-  const sizes = [0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 250, 1, 4096, 0, 70_000, 3, 300_000, 2, 0, 9, 3_000_000, 9_000_000];
-  const messages = protocolMessages([...sizes, ...sizes.slice().reverse()]);
-  const stream = Buffer.concat(messages);
+  const sizes = [0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 250, 1, 4096, 0, 70_000, 3, 300_000, 2, 0, 9];
+  // 9,000,000: more than the 4 MiB gathered at first, so its buffer grows as its bytes come, not
+  // sized from its header. Read only in the larger pieces: byte by byte it took ~20 s.
+  const big = [...sizes, 3_000_000, 9_000_000];
+  const streams = [sizes, big].map((s) => {
+    const messages = protocolMessages([...s, ...s.slice().reverse()]);
+    return { messages, stream: Buffer.concat(messages) };
+  });
   // Read sizes: every size from 1 to 13 bytes, pieces of a message and a half, and seeded random ones.
   let seed = 42;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 20_000) + 1;
   const chunkings: Array<() => number> = [...Array.from({ length: 13 }, (_, k) => () => k + 1), () => 104_000, () => 262_144, random];
+  const { messages } = streams[0]!;
   for (const [flavour, messageReader] of [['esm', esm.messageReader], ['cjs', cjs.messageReader]] as const) {
     for (const [c, nextSize] of chunkings.entries()) {
+      const { messages, stream } = streams[c < 13 ? 0 : 1]!;
       const deliveries: Buffer[] = [];
       const reader = messageReader((d) => deliveries.push(d));
       // One buffer for every read, as onread uses it: scribbled over once the reader returns.
@@ -137,8 +141,6 @@ test('messageReader (the read-buffer patch) delivers exactly the messages, howev
 });
 
 test('a plain connection reads into its one 256 KiB buffer, and a connection that dies mid-message starts clean on the next', async (t) => {
-  const net = await import('node:net');
-  const { default: postgres } = await import('postgres');
   const msg = (type: string, body: Buffer) => {
     const b = Buffer.alloc(5 + body.length);
     b[0] = type.charCodeAt(0);
@@ -217,8 +219,6 @@ test('a plain connection reads into its one 256 KiB buffer, and a connection tha
 });
 
 test('rows read through the reused read buffer arrive whole and exact, whatever sizes straddle its reads', async (t) => {
-  const { createHash } = await import('node:crypto');
-  const { createTestDatabase } = await import('../helpers/db.ts');
   const d = await createTestDatabase();
   t.teardown(() => d.drop());
   // Sizes round the 256 KiB read buffer and the 5-byte message header, several MB, and empty.
