@@ -10,6 +10,8 @@ import coBody from 'co-body';
 import Koa from 'koa';
 import postgres from 'postgres';
 import { resolveCollectionInProject } from '../sql/collections.queries.ts';
+import { serverAccess } from '../sql/fleet.queries.ts';
+import { saveWorkflow, workflowAccess } from '../sql/workflows.queries.ts';
 import { listen, type HttpServer } from '../src/http/server.ts';
 
 export interface Ceiling {
@@ -68,6 +70,42 @@ export async function startCeiling(databaseUrl: string, poolMax: number): Promis
     if (!row!.item) ctx.throw(404);
     ctx.type = 'application/json';
     ctx.body = row!.item;
+  });
+
+  // The release and workflow ladders: the product's own statements on the bare routes, user id in the path.
+  const release = await productStatement(serverAccess, ['serverId', 'userId', 'runId', 'handle']);
+  router.get('/ladder/release/:user_id/:server_id/:handle', async (ctx) => {
+    const p = ctx.params;
+    const [row] = await sql.unsafe(release.text, release.bind({ serverId: p.server_id!, userId: p.user_id!, runId: null, handle: p.handle! }), { prepare: true });
+    // Raw rows keep pgtyped's nullability hints in their column names.
+    if (!row?.['release_id?']) ctx.throw(404);
+    ctx.body = {
+      id: row!['release_id?'],
+      server_id: p.server_id,
+      name: row!.release_name,
+      release_command: row!['release_command?'],
+      effective_handle: row!['release_handle?'],
+      created_at: row!['release_created_at?'],
+      updated_at: row!['release_updated_at?'],
+    };
+  });
+
+  // Rung 1: app.save_workflow (the workflow row and its snapshot) from the product's statement, no
+  // authorization. Rung 2 (?authorize): the product's authorizing statement first, as its route does.
+  const save = await productStatement(saveWorkflow, ['id', 'action', 'projectId', 'name', 'body', 'lockVersion']);
+  const access = await productStatement(workflowAccess, ['userId', 'runId', 'projectId', 'id']);
+  router.put('/ladder/workflows/:user_id/:project_id/:id', async (ctx) => {
+    const p = ctx.params;
+    const text = await coBody.text(ctx.req);
+    const body = JSON.parse(text) as { action: string; name: string; lock_version?: number };
+    if (ctx.query.authorize !== undefined) {
+      const [allowed] = await sql.unsafe(access.text, access.bind({ userId: p.user_id!, runId: null, projectId: p.project_id!, id: p.id! }), { prepare: true });
+      if (!allowed?.role) ctx.throw(403);
+    }
+    const params = { id: p.id!, action: body.action, projectId: p.project_id!, name: body.name, body: text, lockVersion: body.lock_version ?? null };
+    const [row] = await sql.unsafe(save.text, save.bind(params), { prepare: true });
+    ctx.status = row!['kind!'] === 'new' ? 201 : 200;
+    ctx.body = row;
   });
 
   router.put('/workflows/:project_id/:id', async (ctx) => {

@@ -4,6 +4,7 @@
  * are described by plain data (functions cannot cross threads) and built here.
  */
 import { randomUUID } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import http from 'node:http';
 import { parentPort } from 'node:worker_threads';
 import autocannon, { type Request } from 'autocannon';
@@ -15,8 +16,8 @@ export type Scenario =
   | { kind: 'random-get'; template: string; n: number; pad: number; headers: Record<string, string> }
   /** POST `path` with {"name": "<prefix>-<seq>"}: a new release handle per request. */
   | { kind: 'release-create'; path: string; prefix: string; headers: Record<string, string> }
-  /** PUT `prefix/<new uuid>` with action new, then PUT the same id with action edit and lock_version 1. */
-  | { kind: 'workflow-save'; prefix: string; definition: unknown; headers: Record<string, string> }
+  /** PUT `prefix/<new uuid>[?query]` with action new, then PUT the same id with action edit and lock_version 1. */
+  | { kind: 'workflow-save'; prefix: string; query?: string; definition: unknown; headers: Record<string, string> }
   /** POST `path` with {"items": [batch new items]}, keys `<prefix>-<seq>`, values of `valueBytes`. */
   | { kind: 'upsert'; path: string; prefix: string; batch: number; valueBytes: number; headers: Record<string, string> };
 
@@ -76,6 +77,7 @@ function requests(s: Scenario): Request[] {
       ];
     case 'workflow-save': {
       const headers = { ...s.headers, 'content-type': 'application/json' };
+      const query = s.query === undefined ? '' : `?${s.query}`;
       return [
         {
           method: 'PUT',
@@ -83,7 +85,7 @@ function requests(s: Scenario): Request[] {
           setupRequest: (req, ctx) => {
             ctx.id = randomUUID();
             const body = { action: 'new', name: `wf-${ctx.id as string}`, definition: s.definition };
-            return { ...req, path: `${s.prefix}/${ctx.id as string}`, body: JSON.stringify(body) };
+            return { ...req, path: `${s.prefix}/${ctx.id as string}${query}`, body: JSON.stringify(body) };
           },
         },
         {
@@ -91,7 +93,7 @@ function requests(s: Scenario): Request[] {
           headers,
           setupRequest: (req, ctx) => {
             const body = { action: 'edit', name: `wf-${ctx.id as string}`, definition: s.definition, lock_version: 1 };
-            return { ...req, path: `${s.prefix}/${ctx.id as string}`, body: JSON.stringify(body) };
+            return { ...req, path: `${s.prefix}/${ctx.id as string}${query}`, body: JSON.stringify(body) };
           },
         },
       ];
@@ -261,6 +263,16 @@ const runners: { [K in Task['kind']]: (t: Extract<Task, { kind: K }>) => Promise
   download: runDownload,
   copy: runCopy,
 };
+
+// The main thread charges this thread's CPU to the load generator (bench/cpu.ts); /proc/thread-self
+// names it as <pid>/task/<tid>. Off Linux there is no such link, and no CPU is read either.
+let osThreadId: number | undefined;
+try {
+  osThreadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+} catch {
+  osThreadId = undefined;
+}
+parentPort!.postMessage({ osThreadId });
 
 parentPort!.on('message', (msg: { id: number; task: Task }) => {
   const run = (runners[msg.task.kind] as (t: Task) => Promise<HttpResult | StreamResult>)(msg.task);

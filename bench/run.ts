@@ -23,6 +23,7 @@ import { createLogger } from '../src/log.ts';
 import { openBenchDatabase } from './database.ts';
 import { startService } from '../src/service.ts';
 import { startCeiling } from './ceiling.ts';
+import { addCpu, cpuNow, cpuSpent, type CpuSeconds } from './cpu.ts';
 import { itemValue } from './items.ts';
 import { streamItems } from '../sql/collections.queries.ts';
 import { BATCH_BYTES, BATCH_ROWS } from '../src/collections/stream.ts';
@@ -34,7 +35,7 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const check = args.includes('--check');
 const growth = args.includes('--growth');
-// The GET workload also measures the ceiling with one product cost added at a time (bench/ceiling.ts).
+// GET item, release get and workflow save also measure the ceiling with one product cost added at a time (bench/ceiling.ts).
 const ladder = args.includes('--ladder');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 
@@ -83,6 +84,11 @@ interface Row {
   target: number;
   absolute?: boolean;
   p99?: { product: number; ceiling: number; ratio: Spread; limit: number };
+  /**
+   * CPU µs per unit (per 2xx answer) in each component, over every round (bench/cpu.ts): the
+   * product's and the ceiling's side by side. Absent off Linux; no postgres for a DATABASE_URL server.
+   */
+  cpu?: { product: CpuSeconds; ceiling: CpuSeconds };
   /** Streams: the server's RSS growth during one product stream, at most over the rounds. */
   rssGrowthMb?: number;
   note?: string;
@@ -142,7 +148,13 @@ stopping.push(() => worker.terminate());
 let taskId = 0;
 let workerGone: Error | undefined;
 const waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
-worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
+/** The load worker's OS thread id, which it sends first (bench/cpu.ts). */
+let loadThreadId: number | undefined;
+worker.on('message', (m: { id: number; result?: unknown; error?: string } | { osThreadId?: number }) => {
+  if (!('id' in m)) {
+    loadThreadId = m.osThreadId;
+    return;
+  }
   const w = waiting.get(m.id);
   waiting.delete(m.id);
   if (m.error !== undefined) w?.reject(new Error(m.error));
@@ -240,13 +252,24 @@ interface Side {
   rung?: string;
 }
 
+/** The postgres processes are this run's only when the cluster is the bench's own. */
+const cpuOfPostgres = database.kind !== 'external';
+
 /** One timed autocannon run; a round with non-2xx answers or socket errors fails the workload. */
-async function hit(side: Side, duration: number): Promise<HttpResult> {
+async function hit(side: Side, duration: number): Promise<HttpResult & { cpu?: CpuSeconds }> {
+  const before = cpuNow(loadThreadId, cpuOfPostgres);
   const r = await load<HttpResult>({ kind: 'http', url: side.url, connections: CONNECTIONS, duration, scenario: side.scenario });
+  const after = cpuNow(loadThreadId, cpuOfPostgres);
   if (r.non2xx > 0 || r.errors > 0) {
     throw new Error(`${side.label}: ${r.non2xx} non-2xx answers (${JSON.stringify(r.statusCodes)}) and ${r.errors} errors in ${r.ok + r.non2xx} requests`);
   }
-  return r;
+  return before && after ? { ...r, cpu: cpuSpent(before, after) } : r;
+}
+
+/** CPU seconds summed over rounds, as µs per 2xx answer. */
+function perAnswer(spent: { cpu: CpuSeconds; ok: number }): CpuSeconds {
+  const us = (s: number) => (s * 1e6) / Math.max(spent.ok, 1);
+  return { main: us(spent.cpu.main), load: us(spent.cpu.load), ...(spent.cpu.postgres !== undefined ? { postgres: us(spent.cpu.postgres) } : {}) };
 }
 
 /**
@@ -258,10 +281,19 @@ async function compareHttp(workload: string, unit: string, target: number, ceili
   for (const side of [ceilingSide, ...products]) await hit(side, P.warmup);
   const per = new Map<string, { rate: number[]; ceil: number[]; ratio: number[]; p99: number[]; cp99: number[]; p99ratio: number[] }>();
   for (const p of products) per.set(p.label, { rate: [], ceil: [], ratio: [], p99: [], cp99: [], p99ratio: [] });
+  const spent = new Map<string, { cpu: CpuSeconds; ok: number }>();
   for (let round = 0; round < P.rounds; round++) {
     const order = round % 2 === 0 ? [ceilingSide, ...products] : [...products].reverse().concat(ceilingSide);
     const results = new Map<string, HttpResult>();
-    for (const side of order) results.set(side.label, await hit(side, P.seconds));
+    for (const side of order) {
+      const r = await hit(side, P.seconds);
+      results.set(side.label, r);
+      if (!r.cpu) continue;
+      const s = spent.get(side.label) ?? { cpu: { main: 0, load: 0 }, ok: 0 };
+      addCpu(s.cpu, r.cpu);
+      s.ok += r.ok;
+      spent.set(side.label, s);
+    }
     const c = results.get(ceilingSide.label)!;
     for (const p of products) {
       const r = results.get(p.label)!;
@@ -287,6 +319,9 @@ async function compareHttp(workload: string, unit: string, target: number, ceili
       ceiling: spread(m.ceil),
       ratio,
       target,
+      ...(spent.has(p.label) && spent.has(ceilingSide.label)
+        ? { cpu: { product: perAnswer(spent.get(p.label)!), ceiling: perAnswer(spent.get(ceilingSide.label)!) } }
+        : {}),
       ...(p99Limit !== undefined
         ? { p99: { product: spread(m.p99).median, ceiling: spread(m.cp99).median, ratio: spread(m.p99ratio), limit: p99Limit } }
         : {}),
@@ -345,7 +380,19 @@ workloads.push({
       'req/s',
       0.7,
       { label: 'ceiling', url: ceiling.url, scenario: { kind: 'random-get', template: `/releases/${server.id}/r-{i}`, n: RELEASES, pad: 6, headers: {} } },
-      [{ label: 'get (PAT)', url: service.url, scenario: { kind: 'random-get', template: `/api/servers/${server.id}/releases/r-{i}`, n: RELEASES, pad: 6, headers: authHeaders(pat) } }],
+      [
+        ...(ladder
+          ? [
+              {
+                label: 'rung: + authorization',
+                url: ceiling.url,
+                scenario: { kind: 'random-get' as const, template: `/ladder/release/${owner!.id}/${server.id}/r-{i}`, n: RELEASES, pad: 6, headers: {} },
+                rung: "the bare route sending the product's statement (role in the server's project and the release), user id in the path",
+              },
+            ]
+          : []),
+        { label: 'get (PAT)', url: service.url, scenario: { kind: 'random-get', template: `/api/servers/${server.id}/releases/r-{i}`, n: RELEASES, pad: 6, headers: authHeaders(pat) } },
+      ],
     );
   },
 });
@@ -433,7 +480,25 @@ workloads.push({
       'saves/s',
       0.7,
       { label: 'ceiling', url: ceiling.url, scenario: { kind: 'workflow-save', prefix: `/workflows/${project.id}`, definition, headers: {} } },
-      [{ label: 'new + edit (PAT)', url: service.url, scenario: { kind: 'workflow-save', prefix: `/api/projects/${project.id}/workflows`, definition, headers: authHeaders(pat) } }],
+      [
+        ...(ladder
+          ? [
+              {
+                label: 'rung: + snapshot',
+                url: ceiling.url,
+                scenario: { kind: 'workflow-save' as const, prefix: `/ladder/workflows/${owner!.id}/${project.id}`, definition, headers: {} },
+                rung: "the bare route calling the product's app.save_workflow (the workflow row and its snapshot), no authorization",
+              },
+              {
+                label: 'rung: + authorization',
+                url: ceiling.url,
+                scenario: { kind: 'workflow-save' as const, prefix: `/ladder/workflows/${owner!.id}/${project.id}`, query: 'authorize', definition, headers: {} },
+                rung: "the same with the product's authorizing statement first (two round trips, as the product), user id in the path",
+              },
+            ]
+          : []),
+        { label: 'new + edit (PAT)', url: service.url, scenario: { kind: 'workflow-save', prefix: `/api/projects/${project.id}/workflows`, definition, headers: authHeaders(pat) } },
+      ],
     );
   },
 });
@@ -942,6 +1007,21 @@ for (const r of rows) {
   if (r.p99) result += `; p99 ${r.p99.product} vs ${r.p99.ceiling} ms = ${r.p99.ratio.median.toFixed(2)}× (≤ ${r.p99.limit}×${r.p99.ratio.median > r.p99.limit ? ' BELOW' : ''})`;
   if (failed || r.note) result += `: ${r.note ?? ''}`;
   lines.push(`| ${r.workload} | ${r.variant} | ${product} | ${ceilingCell} | ${ratio} | ${target} | ${result} |`);
+}
+const withCpu = rows.filter((r) => r.cpu);
+if (withCpu.length) {
+  // Where each side's CPU went (bench/cpu.ts): a ratio's gap, component by component.
+  const us = (c: CpuSeconds) => [c.main, c.load, c.postgres].map((v) => (v === undefined ? '—' : v.toFixed(0))).join(' / ');
+  const sum = (c: CpuSeconds) => c.main + c.load + (c.postgres ?? 0);
+  lines.push(
+    '',
+    '| workload | variant | product CPU µs per answer: server thread / load worker / PostgreSQL | ceiling, the same | sums, product vs ceiling |',
+    '|---|---|---|---|---|',
+  );
+  for (const r of withCpu) {
+    const { product, ceiling: c } = r.cpu!;
+    lines.push(`| ${r.workload} | ${r.variant} | ${us(product)} | ${us(c)} | ${sum(product).toFixed(0)} vs ${sum(c).toFixed(0)} = ${(sum(product) / sum(c)).toFixed(2)}× |`);
+  }
 }
 if (growthItems.length) {
   lines.push(
