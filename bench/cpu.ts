@@ -21,8 +21,11 @@ export interface CpuSeconds {
 /** Clock ticks per second of /proc's utime and stime; 100 on every Linux this runs on. */
 const TICKS = 100;
 
-/** The comm and the user+system ticks of one /proc stat file, or undefined if it is gone. */
-function readStat(file: string): { comm: string; ticks: number } | undefined {
+/**
+ * The comm and the user+system ticks of one /proc stat file, or undefined if it is gone. With
+ * `reapedChildren`, the ticks of its children that have exited and been waited for are added.
+ */
+function readStat(file: string, reapedChildren = false): { comm: string; ticks: number } | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -32,7 +35,8 @@ function readStat(file: string): { comm: string; ticks: number } | undefined {
   // The comm may hold spaces and parentheses: the fields start after its last ')'.
   const close = text.lastIndexOf(')');
   const fields = text.slice(close + 2).split(' ');
-  return { comm: text.slice(text.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]) };
+  const own = Number(fields[11]) + Number(fields[12]);
+  return { comm: text.slice(text.indexOf('(') + 1, close), ticks: reapedChildren ? own + Number(fields[13]) + Number(fields[14]) : own };
 }
 
 /**
@@ -47,10 +51,12 @@ export function cpuNow(loadThreadId: number | undefined, withPostgres: boolean):
   const load = loadThreadId === undefined ? undefined : readStat(`/proc/self/task/${loadThreadId}/stat`);
   const seconds: CpuSeconds = { main: (mainThread?.ticks ?? 0) / TICKS, load: (load?.ticks ?? 0) / TICKS };
   if (withPostgres) {
+    // A backend or autovacuum worker that exits between two readings would take its ticks out of
+    // the sum (a negative figure): the postmaster's reaped-children ticks keep them in it.
     let ticks = 0;
     for (const entry of readdirSync('/proc')) {
       if (entry.charCodeAt(0) > 57) continue; // not a process id
-      const stat = readStat(`/proc/${entry}/stat`);
+      const stat = readStat(`/proc/${entry}/stat`, true);
       if (stat?.comm === 'postgres') ticks += stat.ticks;
     }
     seconds.postgres = ticks / TICKS;
