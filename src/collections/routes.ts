@@ -189,14 +189,14 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
     key: string | null = null,
   ): Promise<Target> {
     const principal = await auth.authenticate(ctx);
-    const ids = principalIds(principal);
+    const { userId, runId } = principalIds(principal);
     const namesACollection = pathName.safeParse(name).success;
     if (v2ProjectId !== undefined) {
       const projectId = parseParam(v2ProjectId, uuidParam, 'project');
       // A name that is no slug names nothing, but the project must still be checked first (403 before 404);
       // it is looked up as '' (which no collection has), since one with a NUL byte would make Postgres
       // refuse the query (22021 → 422).
-      const [row] = await resolveCollectionInProject.run({ ...ids, projectId, name: namesACollection ? name : '', key }, db.conn);
+      const [row] = await resolveCollectionInProject.run({ userId, runId, projectId, name: namesACollection ? name : '', key }, db.conn);
       // v2 names the project: a valid token that may not use it is refused, not told "not found".
       if (!row?.role) throw forbidden('This token may not use that project.');
       requireRoleAllows(row.role, access);
@@ -205,7 +205,7 @@ export function collectionsRoutes(router: Router, { db, auth }: Deps): void {
     }
     // v1 searches only the projects the token reaches, so a collection elsewhere is simply not found.
     if (!namesACollection) throw notFound('No such collection.');
-    const rows = await resolveCollectionByName.run({ ...ids, name, projectId: queryProjectId ?? null, key }, db.conn);
+    const rows = await resolveCollectionByName.run({ userId, runId, name, projectId: queryProjectId ?? null, key }, db.conn);
     if (rows.length === 0) throw notFound('No such collection.');
     if (rows.length > 1) throw conflict('Multiple collections found with this name. Use API v2 with a project_id.');
     const row = rows[0]!;

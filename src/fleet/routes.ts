@@ -67,8 +67,8 @@ export function fleetRoutes(router: Router, deps: Deps): void {
    */
   async function authorizeServer(ctx: Context, access: Access, handle: string | null = null) {
     const serverId = parseParam(ctx.params.server_id, uuidParam, 'server');
-    const principal = await auth.authenticate(ctx);
-    const [row] = await serverAccess.run({ serverId, ...principalIds(principal), handle }, db.conn);
+    const { userId, runId } = principalIds(await auth.authenticate(ctx));
+    const [row] = await serverAccess.run({ serverId, userId, runId, handle }, db.conn);
     if (!row) throw serverNotFound();
     if (!roleAllows(row.role, access)) throw tooSmall(access);
     return { serverId, projectId: row.project_id, row };
@@ -93,14 +93,14 @@ export function fleetRoutes(router: Router, deps: Deps): void {
   // ---- releases ----
   router.post('/api/servers/:server_id/releases', noQuery, async (ctx) => {
     const serverId = parseParam(ctx.params.server_id, uuidParam, 'server');
-    const principal = await auth.authenticate(ctx);
+    const { userId, runId } = principalIds(await auth.authenticate(ctx));
     const body = parseBody(ctx, newRelease);
     const name = body.name ?? null;
     const releaseCommand = body.release_command ?? null;
     let row;
     try {
       // One round trip when it succeeds; the holder is looked up only for the 409's message.
-      [row] = await createRelease.run({ serverId, ...principalIds(principal), leastRole: leastRole.write, name, releaseCommand }, db.conn);
+      [row] = await createRelease.run({ serverId, userId, runId, leastRole: leastRole.write, name, releaseCommand }, db.conn);
     } catch (error) {
       if ((error as { code?: string }).code !== '23505') throw error;
       const [holder] = await findHandleHolder.run({ serverId, name, releaseCommand }, db.conn);

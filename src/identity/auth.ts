@@ -157,7 +157,8 @@ export class Auth {
    */
   async authorize(ctx: Context, projectId: string, access: Access): Promise<ProjectRole> {
     const principal = await this.authenticate(ctx);
-    const [row] = await projectRole.run({ projectId, ...principalIds(principal) }, this.db.conn);
+    const { userId, runId } = principalIds(principal);
+    const [row] = await projectRole.run({ projectId, userId, runId }, this.db.conn);
     return requireProjectRole(row?.role ?? null, access);
   }
 

@@ -166,8 +166,8 @@ export function workflowsRoutes(router: Router, { db, auth }: Deps): void {
    * random uuids chosen by clients, so that needs a guessed id and a race.
    */
   async function authorizeFound(ctx: Context, projectId: string, id: string, access: Access, roleFirst = false): Promise<void> {
-    const principal = await auth.authenticate(ctx);
-    const [found] = await workflowAccess.run({ id, projectId, ...principalIds(principal) }, db.conn);
+    const { userId, runId } = principalIds(await auth.authenticate(ctx));
+    const [found] = await workflowAccess.run({ id, projectId, userId, runId }, db.conn);
     const { role, owner_project_id: owner, reaches_owner: reachesOwner } = found!;
     if (roleFirst) requireProjectRole(role, access);
     if (owner != null && owner !== projectId) {
