@@ -79,3 +79,15 @@ test('a query with an array expansion, whose text depends on its values, keeps p
     { query: 'select 1 where id in ($1) and name = $2', bindings: [9, 'm'] },
   ]);
 });
+
+test('hinted columns lose their hint in new rows that keep the column order; a result without hints is passed through', async (t) => {
+  const query = [...queries.values()].find((q) => q instanceof PreparedQuery)!;
+  const hinted = [{ 'id!': 1, plain: 'x', 'role?': 'owner' }, { 'id!': 2, plain: 'y', 'role?': null }];
+  const mapped = (await query.run({}, recorder(hinted))) as Array<Record<string, unknown>>;
+  t.deepEqual(mapped, [{ id: 1, plain: 'x', role: 'owner' }, { id: 2, plain: 'y', role: null }]);
+  t.deepEqual(Object.keys(mapped[0]!), ['id', 'plain', 'role']);
+  const unhinted = [{ id: 1, plain: 'x' }];
+  const conn = { query: async () => ({ rows: unhinted, rowCount: 1 }) };
+  t.is((await query.run({}, conn))[0], unhinted[0]);
+  t.deepEqual(await query.run({}, { query: async () => ({ rows: [], rowCount: 0 }) }), []);
+});
