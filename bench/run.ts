@@ -23,7 +23,7 @@ import { createLogger } from '../src/log.ts';
 import { openBenchDatabase } from './database.ts';
 import { startService } from '../src/service.ts';
 import { startCeiling } from './ceiling.ts';
-import { addCpu, cpuNow, cpuSpent, type CpuSeconds } from './cpu.ts';
+import { addCpu, cpuNow, cpuSpent, postmasterPid, type CpuSeconds } from './cpu.ts';
 import { itemValue } from './items.ts';
 import { streamItems } from '../sql/collections.queries.ts';
 import { BATCH_BYTES, BATCH_ROWS } from '../src/collections/stream.ts';
@@ -74,7 +74,7 @@ interface Row {
   workload: string;
   variant: string;
   unit: string;
-  /** 'rung': a step of the GET ladder, reported but judged against no target. */
+  /** 'rung': a step of a ladder (--ladder), reported but judged against no target. */
   status: 'ok' | 'below' | 'failed' | 'skipped' | 'rung';
   product?: Spread;
   ceiling?: Spread;
@@ -252,14 +252,14 @@ interface Side {
   rung?: string;
 }
 
-/** The postgres processes are this run's only when the cluster is the bench's own. */
-const cpuOfPostgres = database.kind !== 'external';
+/** PostgreSQL's CPU is read only from the bench's own cluster (bench/cpu.ts). */
+const postmaster = database.kind === 'embedded' ? postmasterPid(path.join(database.dir, 'pg')) : undefined;
 
 /** One timed autocannon run; a round with non-2xx answers or socket errors fails the workload. */
 async function hit(side: Side, duration: number): Promise<HttpResult & { cpu?: CpuSeconds }> {
-  const before = cpuNow(loadThreadId, cpuOfPostgres);
+  const before = cpuNow(loadThreadId, postmaster);
   const r = await load<HttpResult>({ kind: 'http', url: side.url, connections: CONNECTIONS, duration, scenario: side.scenario });
-  const after = cpuNow(loadThreadId, cpuOfPostgres);
+  const after = cpuNow(loadThreadId, postmaster);
   if (r.non2xx > 0 || r.errors > 0) {
     throw new Error(`${side.label}: ${r.non2xx} non-2xx answers (${JSON.stringify(r.statusCodes)}) and ${r.errors} errors in ${r.ok + r.non2xx} requests`);
   }
