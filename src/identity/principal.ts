@@ -27,7 +27,7 @@ export function roleAllows(role: ProjectRole, access: Access): boolean {
  * The (userId, runId) pair the SQL authorization functions take. Destructure it into a query's
  * parameters (`{ userId, runId, projectId }`) rather than spreading it: on Node 20's V8 an object
  * literal that starts with a spread and goes on with more properties takes a slow path (~1 µs,
- * and an object in dictionary mode); in-process A/B runs measured 3-6 % of a GET's server-thread
+ * and an object in dictionary mode); in-process A/B runs measured 1-6 % of a GET's server-thread
  * CPU for the one in the data API's resolve (bench/README.md, Tuning).
  */
 export function principalIds(p: Principal): { userId: string | null; runId: string | null } {
