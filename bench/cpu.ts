@@ -60,11 +60,11 @@ export function postmasterPid(dataDir: string): number | undefined {
  * pid of the cluster whose processes count as PostgreSQL (none: no PostgreSQL figure).
  */
 export function cpuNow(loadThreadId: number | undefined, postmaster: number | undefined): CpuSeconds | undefined {
-  if (!readStat('/proc/self/stat')) return undefined;
   // /proc/self/stat sums every thread; the main thread alone is the task with the process's id.
   const mainThread = readStat(`/proc/self/task/${process.pid}/stat`);
+  if (!mainThread) return undefined;
   const load = loadThreadId === undefined ? undefined : readStat(`/proc/self/task/${loadThreadId}/stat`);
-  const seconds: CpuSeconds = { main: (mainThread?.ticks ?? 0) / TICKS, load: (load?.ticks ?? 0) / TICKS };
+  const seconds: CpuSeconds = { main: mainThread.ticks / TICKS, load: (load?.ticks ?? 0) / TICKS };
   if (postmaster === undefined) return seconds;
   // The children first, then the postmaster with the ticks of its children that have exited
   // and been reaped: a backend or autovacuum worker that exits between two readings keeps its
